@@ -2,15 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 __version__ = "0.1.0"
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__)
-    if test_config:
-        app.config.from_mapping(test_config)
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the affsite WSGI app.
+
+    ``test_config`` overrides every other source of configuration; its ``INSTANCE_PATH``
+    selects the instance folder (else ``AFFSITE_INSTANCE``, else ``./instance``).
+    """
+    # Imported here so that `import affsite.settings` (used below the web layer) does not
+    # pull in Flask.
+    from flask import Flask
+
+    from affsite import config, settings
+    from affsite.resources import static_folder, template_folder
+    from affsite.web import admin, auth, error_pages, public, security, templating
+
+    app = Flask(
+        __name__,
+        instance_path=config.instance_path(test_config),
+        instance_relative_config=True,
+        template_folder=str(template_folder()),
+        static_folder=str(static_folder()),
+    )
+
+    # 1. Deploy-time configuration; instance folder (0700) and secret key.
+    config.load(app, test_config)
+
+    # 2. Services, each in app.extensions.
+    settings.init_app(app)
+    auth.init_app(app)
+
+    # 3. Request-wide behaviour: CSRF, security headers, error pages, template helpers.
+    security.init_app(app)
+    error_pages.init_app(app)
+    templating.init_app(app)
+
+    # 4. Blueprints.
+    public.init_app(app)
+    admin.init_app(app)
     return app

@@ -19,6 +19,11 @@ def cli() -> None:
 
 def _register_commands() -> None:
     # One import per command module; each module attaches its commands to ``cli``.
+    from affsite.cli import app  # noqa: F401  (run, serve, admin set-password)
+    from affsite.cli import api  # noqa: F401  (check, products)
+    from affsite.cli import sandbox  # noqa: F401  (sandbox)
+    from affsite.cli import resolve  # noqa: F401  (resolve)
+
     pass
 
 

@@ -1,0 +1,142 @@
+"""Deploy-time configuration (``app.config``): what the operator sets once per installation.
+
+Loaded in this order, later wins:
+
+1. ``DEFAULTS`` below;
+2. ``<instance>/config.py`` (a Python file of UPPER_CASE names), when present;
+3. ``AFFSITE_<NAME>`` environment variables (values parsed as JSON when they can be, so
+   ``AFFSITE_HTTPS=true`` and ``AFFSITE_PROXY_FIX=1`` work), e.g. ``AFFSITE_SECRET_KEY``;
+4. the ``test_config`` mapping given to ``create_app``.
+
+The site owner's settings (App Key, country, ...) are not configuration: they live in
+``affsite.settings`` and their ``AFFSITE_*`` variables are left to it. ``AFFSITE_INSTANCE``
+selects the instance folder; ``AFFSITE_ADMIN_PASSWORD`` is read once by the admin password
+store and never copied into ``app.config``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import stat
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from affsite.files import create_private_file_once, ensure_private_dir
+from affsite.settings import ENV_VARS as SETTINGS_ENV_VARS
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+log = logging.getLogger(__name__)
+
+ENV_PREFIX = "AFFSITE_"
+INSTANCE_ENV = "AFFSITE_INSTANCE"
+ADMIN_PASSWORD_ENV = "AFFSITE_ADMIN_PASSWORD"  # noqa: S105 (a variable name)
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
+
+DEFAULTS: Mapping[str, Any] = {
+    # Signs session cookies and CSRF tokens. None: generated once into <instance>/secret_key.
+    "SECRET_KEY": None,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SESSION_COOKIE_NAME": "affsite_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+    # True when visitors reach the app over HTTPS: session cookies get the Secure flag.
+    "HTTPS": False,
+    # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are
+    # trusted (0: none). Needed behind nginx so client addresses and https are seen.
+    "PROXY_FIX": 0,
+    # werkzeug.security method for the admin password (OWASP scrypt floor: N=2**17, r=8, p=1).
+    "PASSWORD_HASH_METHOD": "scrypt:131072:8:1",
+    # Failed admin logins allowed per client address, and from all addresses together, within
+    # LOGIN_FAILURE_WINDOW seconds.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_MAX_FAILURES_GLOBAL": 50,
+    "LOGIN_FAILURE_WINDOW": 15 * 60,
+    # Products shown as examples on the home page.
+    "EXAMPLE_PRODUCT_IDS": ("1005004757833857", "33006951782"),
+}
+
+# AFFSITE_* variables that are not app.config keys.
+_NOT_CONFIG = frozenset({INSTANCE_ENV, ADMIN_PASSWORD_ENV, *SETTINGS_ENV_VARS})
+
+
+def instance_path(
+    test_config: Mapping[str, Any] | None, environ: Mapping[str, str] = os.environ
+) -> str | None:
+    """The instance folder chosen by ``test_config["INSTANCE_PATH"]`` or ``AFFSITE_INSTANCE``
+    (absolute), or None for Flask's default (``./instance`` in a source checkout).
+    """
+    chosen = (test_config or {}).get("INSTANCE_PATH") or environ.get(INSTANCE_ENV)
+    return str(Path(chosen).expanduser().resolve()) if chosen else None
+
+
+def environment_config(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """``AFFSITE_<NAME>`` variables as config keys (JSON values parsed, else kept as text)."""
+    config: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name in _NOT_CONFIG:
+            continue
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        config[name.removeprefix(ENV_PREFIX)] = value
+    return config
+
+
+def load(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    """Fill ``app.config`` (see the module docstring for the order) and prepare the
+    instance folder (mode 0700) and the secret key.
+    """
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_mapping(environment_config())
+    if test_config:
+        app.config.from_mapping({k: v for k, v in test_config.items() if k != "INSTANCE_PATH"})
+    if app.config["HTTPS"]:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+    ensure_private_dir(Path(app.instance_path))
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+    _trust_proxies(app, int(app.config["PROXY_FIX"]))
+
+
+def instance_secret_key(instance: Path) -> str:
+    """The key in ``<instance>/secret_key``, created once (mode 0600) when missing.
+
+    Several workers may start together: exactly one creates the file, all read the same key.
+    """
+    path = instance / SECRET_KEY_FILE
+    if not path.exists() and create_private_file_once(path, secrets.token_hex(32).encode()):
+        log.info("generated a new secret key in %s", path)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        log.warning("%s was readable by others (mode %o); restricting it to 0600", path, mode)
+        path.chmod(0o600)
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise RuntimeError(
+            f"{path} does not hold a usable secret key; delete the file and start affsite "
+            "again to generate a new one (everyone will have to log in again)."
+        )
+    return key
+
+
+def _trust_proxies(app: Flask, count: int) -> None:
+    if count <= 0:
+        return
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    # Wrapping wsgi_app (not app) keeps app.test_client() and app.extensions intact.
+    app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+        app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_prefix=count
+    )

@@ -1,0 +1,36 @@
+"""Names and filters every template can use.
+
+``settings_state()`` is a function, not a value, so pages that do not show settings (embeds)
+do not read them; nothing here touches the session, so public pages stay cacheable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+from affsite import __version__
+from affsite.settings import number_text, settings_store
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(_template_names)
+    app.add_template_filter(http_url)
+    app.add_template_filter(number_text, "number")
+
+
+def _template_names() -> dict[str, Any]:
+    return {"settings_state": lambda: settings_store().state(), "affsite_version": __version__}
+
+
+def http_url(value: object) -> str:
+    """``value`` when it is an http(s) URL, else ``"#"``: product data is untrusted and a
+    ``javascript:`` link would run on our page.
+
+    >>> http_url("javascript:alert(1)")
+    '#'
+    """
+    text = str(value or "").strip()
+    return text if urlsplit(text).scheme.lower() in ("http", "https") else "#"

@@ -1,0 +1,61 @@
+"""Fixtures for the web tests: an app on a temporary instance folder, a cheap password hash."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from affsite import create_app
+from affsite.clock import FakeClock
+
+from .helpers import ADMIN_PASSWORD, log_in, password_store
+
+MakeApp = Callable[..., Flask]
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Path:
+    return tmp_path / "instance"
+
+
+@pytest.fixture
+def make_app(instance: Path, clock: FakeClock) -> MakeApp:
+    """Build an app on the test's instance folder; keyword arguments override config."""
+
+    def make(**overrides: Any) -> Flask:
+        config: dict[str, Any] = {
+            "TESTING": True,
+            "INSTANCE_PATH": str(instance),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",  # fast; production uses scrypt
+            "WTF_CSRF_ENABLED": False,
+            "CLOCK": clock,
+        }
+        config.update(overrides)
+        return create_app(config)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: MakeApp) -> Flask:
+    app = make_app()
+    password_store(app).set(ADMIN_PASSWORD)
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def admin(client: FlaskClient) -> FlaskClient:
+    """A client signed in as the admin."""
+    response = log_in(client)
+    assert response.status_code == 303
+    return client
