@@ -31,7 +31,6 @@ import contextlib
 import errno
 import json
 import logging
-import os
 import shutil
 import sqlite3
 import threading
@@ -718,7 +717,8 @@ def open_stores(
         ctl = ControlStore(disk_ctl, health)
         health.set_mode("ctl", "disk")
     except Exception as error:  # noqa: BLE001 - limits then hold per process
-        log.error("control store in %s could not be opened (%s): limits in memory", directory, error)
+        log.error("control store in %s could not be opened (%s): limits in memory",
+                  directory, error)
         health.record("ctl", describe_error(error))
         health.set_mode("ctl", "memory")
         ctl = MemoryStore("ctl")

@@ -48,6 +48,9 @@ DEFAULTS: Mapping[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+    # CSRF tokens are bound to the session; let them live as long as it does, so a settings
+    # page left open for a while can still be saved.
+    "WTF_CSRF_TIME_LIMIT": 12 * 3600,
     # True when visitors reach the app over HTTPS: session cookies get the Secure flag.
     "HTTPS": False,
     # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are
@@ -60,12 +63,22 @@ DEFAULTS: Mapping[str, Any] = {
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_MAX_FAILURES_GLOBAL": 50,
     "LOGIN_FAILURE_WINDOW": 15 * 60,
+    # Time source (epoch seconds) for anything that expires; tests put a FakeClock here.
+    "CLOCK": None,
     # Products shown as examples on the home page.
     "EXAMPLE_PRODUCT_IDS": ("1005004757833857", "33006951782"),
 }
 
+# Keys that are always text, even when the value looks like a number or "true".
+_TEXT_KEYS = frozenset(
+    {"SECRET_KEY", "SESSION_COOKIE_NAME", "SESSION_COOKIE_DOMAIN", "SERVER_NAME"}
+    | {key for key, value in DEFAULTS.items() if isinstance(value, str)}
+)
+
 # AFFSITE_* variables that are not app.config keys.
-_NOT_CONFIG = frozenset({INSTANCE_ENV, ADMIN_PASSWORD_ENV, *SETTINGS_ENV_VARS})
+_NOT_CONFIG = frozenset(
+    {INSTANCE_ENV, ADMIN_PASSWORD_ENV, f"{ENV_PREFIX}CLOCK", *SETTINGS_ENV_VARS}
+)
 
 
 def instance_path(
@@ -84,12 +97,16 @@ def environment_config(environ: Mapping[str, str] = os.environ) -> dict[str, Any
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX) or name in _NOT_CONFIG:
             continue
-        try:
-            value: Any = json.loads(raw)
-        except ValueError:
-            value = raw
-        config[name.removeprefix(ENV_PREFIX)] = value
+        key = name.removeprefix(ENV_PREFIX)
+        config[key] = raw if key in _TEXT_KEYS else _parse_env_value(raw)
     return config
+
+
+def _parse_env_value(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
 
 
 def load(app: Flask, test_config: Mapping[str, Any] | None) -> None:

@@ -69,8 +69,11 @@ def client_for(
         tracking_id = tracking_id or sandbox_module.DEMO_TRACKING_ID
         if api_url == DEFAULT_API_URL:
             api_url = SANDBOX_API_URL
+            in_process = sandbox or demo_sandbox()
+            # Demo boxes should carry the site owner's own tracking id, as live ones would.
+            in_process.register_tracking_id(tracking_id)
             if transport is None:
-                transport = (sandbox or demo_sandbox()).transport()
+                transport = in_process.transport()
     return AliExpressClient(
         app_key=app_key,
         app_secret=app_secret,

@@ -15,6 +15,7 @@ Every refusal is a ``CallRefused`` carrying one reason word that pages can show 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -407,10 +408,8 @@ class CircuitBreaker:
             tx.delete(self.KEY)
             tx.delete(self.PROBE_KEY)
 
-        try:
+        with contextlib.suppress(StoreError):
             self._ctl.atomic(close)
-        except StoreError:
-            pass
 
     def record_failure(self, reason: str) -> bool:
         """Count a failed attempt; return True when this opened (or re-opened) the breaker."""
@@ -450,10 +449,8 @@ class CircuitBreaker:
             tx.set(self.KEY, state)
             tx.delete(self.PROBE_KEY)
 
-        try:
+        with contextlib.suppress(StoreError):
             self._ctl.atomic(record)
-        except StoreError:
-            pass
 
     def status(self, fingerprint: str | None = None) -> BreakerStatus:
         state = self._state()
@@ -523,10 +520,8 @@ class FetchLocks:
                 if held is not None and held.get("owner") == owner:
                     tx.delete(key)
 
-        try:
+        with contextlib.suppress(StoreError):
             self._ctl.atomic(drop)
-        except StoreError:
-            pass
 
     def held(self, key: str) -> bool:
         held = _json_dict(self._ctl.get(key))

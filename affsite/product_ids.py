@@ -574,6 +574,10 @@ def _checked_host(scheme: str, authority: str) -> str | _HostProblem:
     try:
         parsed = httpx.URL(f"{scheme}://{authority}/")
     except httpx.InvalidURL:
+        # httpx rejects some IP spellings (0177.0.0.1) that resolvers accept: name them.
+        host_part = authority.rpartition(":")[0] if authority.count(":") == 1 else authority
+        if ip_literal(host_part) is not None:
+            return _HostProblem(_foreign_host_reason(host_part))
         return _HostProblem(f"{_shorten(authority)} is not a valid host name")
     host = parsed.host
     if parsed.userinfo or not host:
@@ -702,7 +706,7 @@ _TEXT_CANDIDATE = re.compile(
         | (?<![\w@.%/-])(?:[A-Za-z0-9-]+\.)*(?:aliexpress(?:\.[A-Za-z0-9-]+)+|ali\.click)
           [/?#]{_URL_CHARS}*
       )
-    | (?<![\w.,:;/#%$€£¥+\-])(?P<id>[1-9][0-9]{{8,18}})(?![\w/%\-]|[.,:][0-9A-Za-z])
+    | (?<![^\s(\[{{<>"'“‘«*|])(?P<id>[1-9][0-9]{{8,18}})(?![\w/%\-=&?#@+]|[.,:;]\w)
     """,
     re.VERBOSE | re.IGNORECASE,
 )
@@ -719,12 +723,18 @@ def extract_all(
     """Every AliExpress product referenced in ``text``, each once, in order of first appearance.
 
     Candidates are URLs (with a scheme, protocol-relative, or scheme-less on an AliExpress-like
-    host), lines that hold only a number, and standalone numbers in prose. A number in prose
-    counts only when it stands alone (not touching letters, ``/``, ``%``, ``-``, currency signs,
-    ``#`` or decimal/thousands separators) and has 9 to 19 digits without a leading zero:
-    shorter numbers in prose are years, prices, quantities; no real product id has fewer than 9
-    digits. Such numbers that are not product ids are skipped silently; every other candidate
-    that fails is reported in ``failures`` with its reason. Never raises for a ``str`` input.
+    host), lines that hold only a number (optionally after a list marker), and standalone
+    numbers in prose. A number in prose counts only when it has 9 to 19 digits without a leading
+    zero, and stands alone: after a space, a line start, an opening bracket or quote, ``>``,
+    ``*`` or ``|``; and not followed by a letter, digit, ``/``, ``%``, ``-``, ``=``, ``&``,
+    ``?``, ``#``, ``@``, ``+``, or a ``.``/``,``/``:``/``;`` that runs on into more characters.
+    That keeps out years, prices (``$1,299.99``), times, decimals, numbers glued to words or
+    labels (``#8123…``, ``sku_id=…``) and numbers inside addresses that are not AliExpress ones;
+    no real product id has fewer than 9 digits. Plain 9+ digit numbers in prose (a phone number
+    without separators, a timestamp) still count: paste such text as a list of addresses
+    instead. Numbers in prose that are not product ids are skipped silently; every other
+    candidate that fails is reported in ``failures`` with its reason. Never raises for a
+    ``str`` input.
     """
     products: list[Resolution] = []
     failures: list[Resolution] = []

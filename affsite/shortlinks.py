@@ -206,8 +206,8 @@ class ShortLinkFollower:
         self._deadline = deadline
         self._body_limit = body_limit
         self._user_agent = user_agent
-        self._client: httpx.Client | None = None
-        self._client_lock = threading.Lock()
+        self._own_transport: httpx.HTTPTransport | None = None
+        self._transport_lock = threading.Lock()
 
     def __enter__(self) -> ShortLinkFollower:
         return self
@@ -216,9 +216,11 @@ class ShortLinkFollower:
         self.close()
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        """Close the connection pool this follower opened (an injected transport is left open)."""
+        with self._transport_lock:
+            if self._own_transport is not None:
+                self._own_transport.close()
+                self._own_transport = None
 
     def follow(self, short_url: str) -> Resolution:
         """The product a short link leads to, from the cache or the network. Never raises."""
@@ -339,7 +341,9 @@ class ShortLinkFollower:
             },
         )
         try:
-            return self._http().send(request, stream=True)
+            # Straight to the transport: an httpx.Client would parse every Location itself
+            # (and fail on odd ones) before this code could judge it.
+            return self._get_transport().handle_request(request)
         except httpx.TimeoutException as exc:
             raise _Stop(f"{host} did not answer in time") from exc
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError) as exc:
@@ -351,7 +355,7 @@ class ShortLinkFollower:
             return ""
         body = bytearray()
         try:
-            for chunk in response.iter_raw(chunk_size=16 * 1024):
+            for chunk in response.iter_bytes(chunk_size=16 * 1024):
                 body.extend(chunk)
                 if len(body) >= self._body_limit or self._clock() >= deadline:
                     break
@@ -372,17 +376,20 @@ class ShortLinkFollower:
         try:
             return str(base.join(target))
         except httpx.InvalidURL as exc:
+            refused = classify(target, max_length=MAX_HOP_URL_LENGTH, decode=False).error
+            if refused:
+                raise _Stop(f"the short link leads somewhere refused: {refused}") from exc
             raise _Stop("the short link redirects to an address that is not valid") from exc
 
-    def _http(self) -> httpx.Client:
-        with self._client_lock:
-            if self._client is None:
-                transport = self._transport or httpx.HTTPTransport(retries=0)
-                # trust_env=False: no proxy or .netrc from the environment may reroute requests.
-                self._client = httpx.Client(
-                    transport=transport, follow_redirects=False, trust_env=False
-                )
-            return self._client
+    def _get_transport(self) -> httpx.BaseTransport:
+        if self._transport is not None:
+            return self._transport
+        with self._transport_lock:
+            if self._own_transport is None:
+                # No client, so no proxy from the environment can reroute the pinned requests,
+                # no cookies are kept, and redirects are never followed automatically.
+                self._own_transport = httpx.HTTPTransport(retries=0)
+            return self._own_transport
 
     def _cache_get(self, key: str) -> Resolution | None:
         if self._cache is None:

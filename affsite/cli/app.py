@@ -19,8 +19,7 @@ from affsite.settings import settings_store
 from affsite.web.auth import PASSWORD_KEY, AdminPassword
 
 DEMO_NOTE = (
-    "Demo mode: ON (no AliExpress credentials are set; products come from the built-in "
-    "sandbox)"
+    "Demo mode: ON (no AliExpress credentials are set; products come from the built-in sandbox)"
 )
 
 
@@ -89,13 +88,26 @@ def run_command(info: ScriptInfo, host: str, port: int) -> None:
     "--bind", default="127.0.0.1:8000", show_default=True, help="Address:port to listen on."
 )
 @click.option(
-    "--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
     help="Worker processes (they share settings, cache and API limits).",
 )
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
-              help="Threads per worker.")
-@click.option("--timeout", default=30, show_default=True, type=click.IntRange(5, 600),
-              help="Seconds before a stuck worker is restarted.")
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads per worker.",
+)
+@click.option(
+    "--timeout",
+    default=30,
+    show_default=True,
+    type=click.IntRange(5, 600),
+    help="Seconds before a stuck worker is restarted.",
+)
 @pass_script_info
 def serve_command(info: ScriptInfo, bind: str, workers: int, threads: int, timeout: int) -> None:
     """Run the production server (gunicorn, threaded workers)."""

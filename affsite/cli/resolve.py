@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
@@ -40,8 +41,8 @@ def resolve_command(offline: bool, as_json: bool, inputs: tuple[str, ...]) -> No
         from affsite.shortlinks import MemoryCache, ShortLinkFollower
 
         follower = ShortLinkFollower(cache=MemoryCache())
-    source: Iterable[str] = inputs or _stdin_lines(click.get_binary_stream("stdin"))
-    out = click.get_text_stream("stdout")
+    source: Iterable[str] = inputs or _stdin_lines(sys.stdin.buffer)
+    out = sys.stdout
     all_resolved = True
     try:
         for text in source:

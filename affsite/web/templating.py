@@ -26,11 +26,15 @@ def _template_names() -> dict[str, Any]:
 
 
 def http_url(value: object) -> str:
-    """``value`` when it is an http(s) URL, else ``"#"``: product data is untrusted and a
-    ``javascript:`` link would run on our page.
+    """``value`` when it is an http(s) URL or a path on this site, else ``"#"``: product
+    data is untrusted and a ``javascript:`` link would run on our page.
 
-    >>> http_url("javascript:alert(1)")
-    '#'
+    >>> http_url("javascript:alert(1)"), http_url("//evil.example/x"), http_url("/media/a.jpg")
+    ('#', '#', '/media/a.jpg')
     """
     text = str(value or "").strip()
+    if "\\" in text or any(ch.isspace() or ord(ch) < 32 for ch in text):
+        return "#"
+    if text.startswith("/") and not text.startswith("//"):
+        return text
     return text if urlsplit(text).scheme.lower() in ("http", "https") else "#"

@@ -18,9 +18,7 @@ CREDENTIALS = {"app_key": "500000", "app_secret": CANARY_SECRET, "tracking_id": 
 
 
 def reveal(client: FlaskClient, password: str) -> str:
-    return client.post("/admin/settings/reveal", data={"password": password}).get_data(
-        as_text=True
-    )
+    return client.post("/admin/settings/reveal", data={"password": password}).get_data(as_text=True)
 
 
 def test_the_canary_secret_never_leaves_the_server(
@@ -39,8 +37,16 @@ def test_the_canary_secret_never_leaves_the_server(
         visit(admin.post(path, data=data).get_data(as_text=True))
 
     post("/admin/settings", CREDENTIALS)  # save the secret
-    for path in ("/", "/healthz", "/admin/", "/admin/settings", "/admin/login", "/nope",
-                 "/admin/nope", "/static/nope.css"):
+    for path in (
+        "/",
+        "/healthz",
+        "/admin/",
+        "/admin/settings",
+        "/admin/login",
+        "/nope",
+        "/admin/nope",
+        "/static/nope.css",
+    ):
         get(path)
     # A failed save with the secret typed again, and one with it invalid.
     post("/admin/settings", {**CREDENTIALS, "country": "USA"})
@@ -52,7 +58,9 @@ def test_the_canary_secret_never_leaves_the_server(
     post("/admin/settings", {"app_secret": CANARY_SECRET[::-1]})
     post("/admin/settings", {"app_secret": CANARY_SECRET, "country": "DE"})
     get("/admin/settings")
-    visit(admin.get("/admin/settings", headers={"Accept": "application/json"}).get_data(as_text=True))
+    visit(
+        admin.get("/admin/settings", headers={"Accept": "application/json"}).get_data(as_text=True)
+    )
     visit(admin.post("/admin/logout").get_data(as_text=True))
     get("/admin/settings")
 
@@ -75,9 +83,7 @@ def test_the_page_shows_only_the_last_four_characters(admin: FlaskClient) -> Non
     assert 'name="app_secret" type="password" value=""' in page
 
 
-def test_a_blank_secret_field_keeps_the_stored_secret(
-    admin: FlaskClient, instance: Path
-) -> None:
+def test_a_blank_secret_field_keeps_the_stored_secret(admin: FlaskClient, instance: Path) -> None:
     admin.post("/admin/settings", data=CREDENTIALS)
     admin.post("/admin/settings", data={"app_secret": "", "tracking_id": "site_2"})
     settings = SettingsStore(instance).load()
@@ -136,7 +142,9 @@ def test_a_secret_from_the_environment_is_masked_and_cannot_be_revealed(
     assert CANARY_SECRET not in page
     assert CANARY_SECRET[-4:] in page
     assert "AFFSITE_APP_SECRET" in page
-    assert admin.post("/admin/settings/reveal", data={"password": ADMIN_PASSWORD}).status_code == 404
+    assert (
+        admin.post("/admin/settings/reveal", data={"password": ADMIN_PASSWORD}).status_code == 404
+    )
 
 
 def test_error_pages_do_not_echo_exception_text_or_input(make_app: MakeApp) -> None:
@@ -151,9 +159,9 @@ def test_error_pages_do_not_echo_exception_text_or_input(make_app: MakeApp) -> N
         client.get("/explode"),
         client.get("/explode", headers={"Accept": "application/json"}),
         client.get(f"/no-such-page/{CANARY_SECRET}"),
-        client.get(f"/admin/{CANARY_SECRET}"),
+        client.get(f"/admin/login?next=javascript:{CANARY_SECRET}"),
         client.post(f"/healthz?x={CANARY_SECRET}"),
     ):
-        assert response.status_code in (303, 404, 405, 500)
+        assert response.status_code in (200, 404, 405, 500)
         assert CANARY_SECRET not in response.get_data(as_text=True)
     assert "Server error" in client.get("/explode").get_data(as_text=True)

@@ -54,7 +54,7 @@ def test_an_existing_readable_instance_folder_is_made_private(
     instance: Path, make_app: MakeApp
 ) -> None:
     instance.mkdir(mode=0o755)
-    os.chmod(instance, 0o755)
+    os.chmod(instance, 0o755)  # noqa: S103 (the insecure state under test)
     make_app()
     assert mode(instance) == 0o700
 
@@ -153,7 +153,10 @@ def test_environment_wins_over_the_file_and_is_reported(
     state = store.state()
     assert (state.settings.country, state.settings.batch_size) == ("DE", 40)
     assert state.settings.tracking_id == "stored_id"
-    assert dict(state.env_fields) == {"country": "AFFSITE_COUNTRY", "batch_size": "AFFSITE_BATCH_SIZE"}
+    assert dict(state.env_fields) == {
+        "country": "AFFSITE_COUNTRY",
+        "batch_size": "AFFSITE_BATCH_SIZE",
+    }
     assert state.stored.country == "FR"
     assert state.problems == ()
 
@@ -195,7 +198,13 @@ def test_an_invalid_environment_value_falls_back_and_is_reported(
     client = app.test_client()
 
     health = client.get("/healthz").get_json()
-    assert health["settings_problems"] == ["app_key", "app_secret", "tracking_id", "country", "batch_size"]
+    assert health["settings_problems"] == [
+        "app_key",
+        "app_secret",
+        "tracking_id",
+        "country",
+        "batch_size",
+    ]
     assert health["settings_complete"] is False
 
     log_in(client)

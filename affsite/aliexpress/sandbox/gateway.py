@@ -147,6 +147,11 @@ class Sandbox:
         self._wake = threading.Event()
         self._request_numbers = itertools.count(1)
 
+    def register_tracking_id(self, tracking_id: str) -> None:
+        """Accept ``tracking_id`` as a registered affiliate tracking id from now on."""
+        with self._lock:
+            self.tracking_ids = self.tracking_ids | {tracking_id}
+
     def __repr__(self) -> str:
         return f"Sandbox(app_key={self.app_key!r}, calls={len(self.calls)})"
 

@@ -1,0 +1,831 @@
+"""The one door to product data for every view, template tag, embed and command.
+
+``Catalog.products(ids)`` answers every id, in the order asked, and never raises:
+
+* fresh in the cache -> ``HIT`` (or ``NEGATIVE``: known not promotable);
+* expired but within the stale limit -> ``STALE`` at once, and one refresh runs in the
+  background (stale-while-revalidate); if that refresh fails, stale keeps being served until
+  its limit (stale-if-error);
+* not cached (or past the stale limit) -> fetched now -> ``MISS``; if that is impossible
+  (gateway down, banned, quota spent, ...) -> ``FALLBACK`` with a reason word.
+
+Fetching is batched and shared: only ids that need it are fetched, ``batch_size`` per call,
+and a partial batch is topped up with other cached ids closest to expiry (most viewed first),
+so every call carries a full batch. Concurrent requests in any thread or worker process
+coalesce on per-id locks in the control store: one fetches, the others wait a bounded time for
+its result. Every attempt passes the shared ``Gate`` (ban, breaker, speed limit, quota). After a
+failure, the ids concerned are not retried for ``error_memo_seconds``.
+
+Reason words: ``not_promotable``, ``invalid_id``, ``quota_exhausted``, ``banned``,
+``gateway_down``, ``rate_limited``, ``credentials_rejected``, ``not_configured``,
+``unavailable``.
+
+Purposes: ``view`` (pages, embeds, the JSON API; may not touch the admin reserve, waits little),
+``cli`` and ``refresh`` (commands; wait longer), ``admin`` (admin actions; may use the reserve).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from affsite.aliexpress.client import AliExpressClient
+from affsite.aliexpress.errors import (
+    ApiCallLimit,
+    ApiError,
+    CredentialsError,
+    GatewayUnavailable,
+)
+from affsite.aliexpress.models import Product, global_id
+from affsite.background import InlineRefresher, Refresher, ThreadRefresher
+from affsite.cache import CacheStores, open_stores
+from affsite.catalog_stats import Counters, EventLog
+from affsite.clock import Clock, Sleeper, system_clock, system_sleep
+from affsite.freshness import Entry, entry_key, jitter_factor, lock_key, memo_key, namespace
+from affsite.limiter import (
+    AttemptPolicy,
+    BreakerStatus,
+    CallRefused,
+    FetchLocks,
+    Gate,
+    QuotaStatus,
+    credentials_fingerprint,
+)
+from affsite.product_index import ProductIndex
+from affsite.public_json import available_json, unavailable_json
+from affsite.settings import Settings
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "affsite.catalog"
+
+HIT, MISS, STALE, NEGATIVE, FALLBACK = "HIT", "MISS", "STALE", "NEGATIVE", "FALLBACK"
+# For an X-Cache header over several answers: the worst one present.
+STATUS_SEVERITY = {HIT: 0, NEGATIVE: 1, MISS: 2, STALE: 3, FALLBACK: 4}
+
+NOT_PROMOTABLE = "not_promotable"
+INVALID_ID = "invalid_id"
+UNAVAILABLE = "unavailable"
+NOT_CONFIGURED = "not_configured"
+GATEWAY_DOWN = "gateway_down"
+CREDENTIALS_REJECTED = "credentials_rejected"
+BANNED = "banned"
+RATE_LIMITED = "rate_limited"
+
+
+@dataclass(frozen=True)
+class ProductAnswer:
+    """What the catalog knows about one id. ``product`` is None unless the status is HIT,
+    MISS or STALE; ``reason`` is a word when there is no product.
+    """
+
+    id: str
+    product: Product | None
+    status: str
+    reason: str | None = None
+    fetched_at: float | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.product is not None
+
+    def to_json(self) -> dict[str, Any]:
+        """The public JSON shape (``affsite.public_json``)."""
+        if self.product is not None:
+            return available_json(self.product, self.fetched_at or 0.0)
+        return unavailable_json(self.id, self.reason or UNAVAILABLE)
+
+
+def aggregate_status(answers: Sequence[ProductAnswer]) -> str:
+    """The worst status among ``answers`` (HIT < NEGATIVE < MISS < STALE < FALLBACK);
+    HIT for none. This is what ``X-Cache`` shows for a response about several products.
+    """
+    worst = HIT
+    for answer in answers:
+        if STATUS_SEVERITY.get(answer.status, 4) > STATUS_SEVERITY[worst]:
+            worst = answer.status
+    return worst
+
+
+@dataclass(frozen=True)
+class Purpose:
+    name: str
+    policy: AttemptPolicy
+    lock_wait: float  # seconds to wait for another worker's fetch of the same ids
+    max_retries: int
+    refresh_inline: bool  # refresh stale entries before returning instead of in the background
+
+
+PURPOSES: dict[str, Purpose] = {
+    "view": Purpose("view", AttemptPolicy(False, 2.0), 5.0, 1, False),
+    "background": Purpose("background", AttemptPolicy(False, 10.0), 0.0, 1, True),
+    "cli": Purpose("cli", AttemptPolicy(False, 30.0), 30.0, 2, True),
+    "refresh": Purpose("refresh", AttemptPolicy(False, 60.0), 0.0, 2, True),
+    "admin": Purpose("admin", AttemptPolicy(True, 10.0), 10.0, 2, True),
+}
+
+
+@dataclass(frozen=True)
+class ClientHooks:
+    """What a client factory must wire into the API client it builds."""
+
+    before_attempt: Callable[[str], None]
+    after_attempt: Callable[[str, ApiError | None], None]
+    max_retries: int
+    clock: Clock
+    sleep: Sleeper
+
+
+ClientFactory = Callable[[Settings, ClientHooks], AliExpressClient]
+SettingsProvider = Callable[[], Settings]
+
+
+def gateway_client_factory(settings: Settings, hooks: ClientHooks) -> AliExpressClient:
+    """The production factory: ``affsite.gateway.client_for`` (the sandbox in demo mode)."""
+    from affsite.gateway import client_for
+
+    return client_for(
+        settings,
+        clock=hooks.clock,
+        sleep=hooks.sleep,
+        before_attempt=hooks.before_attempt,
+        after_attempt=hooks.after_attempt,
+        max_retries=hooks.max_retries,
+    )
+
+
+def reason_for(error: BaseException) -> str:
+    """The reason word pages show for a failed fetch."""
+    if isinstance(error, CallRefused):
+        return error.reason
+    if isinstance(error, ApiCallLimit):
+        return BANNED
+    if isinstance(error, CredentialsError):
+        return CREDENTIALS_REJECTED
+    if isinstance(error, GatewayUnavailable):
+        return GATEWAY_DOWN
+    return UNAVAILABLE
+
+
+@dataclass(frozen=True)
+class _Failure:
+    reason: str
+
+
+Outcome = Entry | _Failure
+
+
+@dataclass(frozen=True)
+class _Context:
+    settings: Settings
+    ns: str
+    purpose: Purpose
+
+
+@dataclass(frozen=True)
+class CatalogStats:
+    """Everything the dashboard and ``affsite cache stats`` show."""
+
+    counters: dict[str, int]
+    entries: int
+    volume_bytes: int
+    indexed_products: int
+    namespace: str
+    quota: QuotaStatus
+    breaker: BreakerStatus
+    ban_until: float | None
+    cache_state: str  # "ok" or "degraded"
+    cache_summary: str
+    cache_modes: dict[str, str]
+    recent_errors: list[dict[str, Any]]
+    stopped_promotable: list[dict[str, Any]]
+
+    @property
+    def answers(self) -> int:
+        return sum(self.counters.get(status, 0) for status in STATUS_SEVERITY)
+
+    @property
+    def hit_ratio(self) -> float | None:
+        """Share of answers served from the cache without a gateway call (HIT, NEGATIVE,
+        STALE) among all answers; None before the first answer.
+        """
+        total = self.answers
+        if not total:
+            return None
+        cached = sum(self.counters.get(s, 0) for s in (HIT, NEGATIVE, STALE))
+        return cached / total
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "answers": {s: self.counters.get(s, 0) for s in STATUS_SEVERITY},
+            "hit_ratio": self.hit_ratio,
+            "stale_served": self.counters.get(STALE, 0),
+            "fallbacks": self.counters.get(FALLBACK, 0),
+            "entries": self.entries,
+            "volume_bytes": self.volume_bytes,
+            "indexed_products": self.indexed_products,
+            "namespace": self.namespace,
+            "quota": self.quota.to_json(),
+            "breaker": {
+                "state": self.breaker.state,
+                "failures": self.breaker.failures,
+                "open_until": self.breaker.open_until,
+                "reason": self.breaker.reason,
+            },
+            "ban_until": self.ban_until,
+            "cache": {"state": self.cache_state, "summary": self.cache_summary,
+                      "stores": self.cache_modes},
+            "recent_errors": self.recent_errors,
+            "stopped_promotable": self.stopped_promotable,
+        }
+
+
+@dataclass
+class RefreshReport:
+    """What ``Catalog.refresh`` did."""
+
+    due: int = 0
+    calls: int = 0
+    refreshed: int = 0
+    not_promotable: int = 0
+    failed: int = 0
+    stopped: str | None = None  # reason word when a shared limit ended the run early
+    ids: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "due": self.due,
+            "calls": self.calls,
+            "refreshed": self.refreshed,
+            "not_promotable": self.not_promotable,
+            "failed": self.failed,
+            "stopped": self.stopped,
+        }
+
+
+class Catalog:
+    """Product answers from the cache and the gateway. Thread-safe; one per process.
+
+    Every dependency is explicit so tests and benchmarks run it without Flask: ``settings``
+    is called for every request (a settings save takes effect at once), ``stores`` are the
+    opened cache stores, ``client_factory`` builds an API client wired to the given hooks.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: SettingsProvider,
+        stores: CacheStores,
+        client_factory: ClientFactory = gateway_client_factory,
+        clock: Clock = system_clock,
+        sleep: Sleeper = system_sleep,
+        refresher: Refresher | None = None,
+        rng: random.Random | None = None,
+        breaker_threshold: int = 5,
+        breaker_reset: float = 60.0,
+        error_memo_seconds: float = 60.0,
+        lock_ttl: float = 90.0,
+        poll_interval: float = 0.05,
+        flush_interval: float = 30.0,
+    ) -> None:
+        self._settings = settings
+        self.stores = stores
+        self._data = stores.data
+        self._ctl = stores.ctl
+        self._client_factory = client_factory
+        self._clock = clock
+        self._sleep = sleep
+        self._refresher: Refresher = refresher or InlineRefresher()
+        self._rng = rng or random.Random()  # noqa: S311 - expiry jitter, not security
+        self._events = EventLog(self._ctl)
+        self._counters = Counters(self._ctl)
+        self._gate = Gate(
+            self._ctl,
+            clock,
+            sleep,
+            events=self._events,
+            breaker_threshold=breaker_threshold,
+            breaker_reset=breaker_reset,
+        )
+        self._locks = FetchLocks(self._ctl, clock, ttl=lock_ttl)
+        self._index = ProductIndex(self._ctl, clock, flush_interval=flush_interval)
+        self.error_memo_seconds = error_memo_seconds
+        self.poll_interval = poll_interval
+        self._flush_interval = flush_interval
+        self._last_flush = clock()
+        # Results of fetches made in this process, for waiters in other threads (also when
+        # the data store is off), kept briefly.
+        self._handoff: dict[tuple[str, str], tuple[Outcome, float]] = {}
+        self._handoff_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, instance_path: Path | str, **kwargs: Any) -> Catalog:
+        """A catalog whose cache lives in ``<instance_path>/cache``."""
+        return cls(stores=open_stores(Path(instance_path) / "cache"), **kwargs)
+
+    @property
+    def gate(self) -> Gate:
+        return self._gate
+
+    @property
+    def index(self) -> ProductIndex:
+        return self._index
+
+    def close(self) -> None:
+        self._refresher.close()
+        self.flush()
+        self.stores.close()
+
+    # --- answering ---------------------------------------------------------------------------
+
+    def products(self, ids: Sequence[str], *, purpose: str = "view") -> list[ProductAnswer]:
+        """One answer per id, in the order asked (duplicates answered alike). Never raises:
+        whatever goes wrong becomes a ``FALLBACK`` answer with a reason word.
+        """
+        wanted = list(ids)
+        try:
+            return self._products(wanted, PURPOSES.get(purpose, PURPOSES["view"]))
+        except Exception:
+            log.exception("catalog failed; answering %d id(s) with fallbacks", len(wanted))
+            return [
+                ProductAnswer(global_id(raw) or str(raw)[:64], None, FALLBACK, UNAVAILABLE)
+                for raw in wanted
+            ]
+
+    def product(self, product_id: str, *, purpose: str = "view") -> ProductAnswer:
+        return self.products([product_id], purpose=purpose)[0]
+
+    def _products(self, raw_ids: list[str], purpose: Purpose) -> list[ProductAnswer]:
+        settings = self._settings()
+        ns = namespace(settings)
+        now = self._clock()
+        normalized = [global_id(raw) for raw in raw_ids]
+        unique = list(dict.fromkeys(pid for pid in normalized if pid))
+
+        answers: dict[str, ProductAnswer] = {}
+        stale: list[str] = []
+        cold: list[str] = []
+        for pid in unique:
+            cached = self._read(ns, pid)
+            if cached is not None and cached.fresh(now):
+                answers[pid] = _answer(pid, cached, HIT)
+            elif cached is not None and cached.servable(now):
+                answers[pid] = _answer(pid, cached, STALE)
+                stale.append(pid)
+            else:
+                cold.append(pid)
+
+        to_fetch = []
+        for pid in cold:
+            memo = self._memo(ns, pid, now)
+            if memo is not None:
+                answers[pid] = ProductAnswer(pid, None, FALLBACK, memo)
+            else:
+                to_fetch.append(pid)
+        if to_fetch:
+            outcomes = self._fetch_cold(_Context(settings, ns, purpose), to_fetch)
+            for pid in to_fetch:
+                outcome = outcomes.get(pid, _Failure(UNAVAILABLE))
+                if isinstance(outcome, Entry):
+                    answers[pid] = _answer(pid, outcome, MISS)
+                else:
+                    answers[pid] = ProductAnswer(pid, None, FALLBACK, outcome.reason)
+
+        self._index.viewed(ns, unique)
+        self._counters.add(Counter(answer.status for answer in answers.values()))
+        if stale:
+            self._schedule_refresh(settings, ns, stale, purpose)
+        self._maybe_flush()
+
+        result = []
+        for raw, known in zip(raw_ids, normalized, strict=True):
+            if known is None:
+                result.append(ProductAnswer(str(raw)[:64], None, FALLBACK, INVALID_ID))
+            else:
+                result.append(answers[known])
+        return result
+
+    def _read(self, ns: str, pid: str) -> Entry | None:
+        entry = Entry.from_dict(self._data.get(entry_key(ns, pid)))
+        if entry is not None and entry.data is not None:
+            try:
+                Product.from_dict(entry.data)
+            except (TypeError, ValueError):
+                return None  # unreadable: fetch again
+        return entry
+
+    def _memo(self, ns: str, pid: str, now: float) -> str | None:
+        """The reason of a failed fetch of ``pid`` less than ``error_memo_seconds`` ago."""
+        memo = self._ctl.get(memo_key(ns, pid))
+        if (
+            isinstance(memo, dict)
+            and isinstance(memo.get("until"), int | float)
+            and memo["until"] > now
+            and isinstance(memo.get("reason"), str)
+        ):
+            return str(memo["reason"])
+        return None
+
+    # --- refreshing stale entries ------------------------------------------------------------
+
+    def _schedule_refresh(
+        self, settings: Settings, ns: str, stale: list[str], purpose: Purpose
+    ) -> None:
+        now = self._clock()
+        due = [pid for pid in stale if self._memo(ns, pid, now) is None]
+        if not due:
+            return
+        context = _Context(settings, ns, PURPOSES["background"])
+
+        def job(ids: list[str]) -> None:
+            self._refresh_ids(context, ids)
+
+        if purpose.refresh_inline:
+            InlineRefresher().submit(ns, due, job)
+        else:
+            self._refresher.submit(ns, due, job)
+
+    def _refresh_ids(self, context: _Context, ids: list[str]) -> None:
+        owner = _new_owner()
+        keys = [lock_key(context.ns, pid) for pid in ids]
+        taken = set(self._locks.acquire(keys, owner))
+        mine = [pid for pid, key in zip(ids, keys, strict=True) if key in taken]
+        if mine:  # ids locked by someone else are being refreshed already
+            self._fetch_owned(context, mine, owner)
+
+    # --- fetching ----------------------------------------------------------------------------
+
+    def _fetch_cold(self, context: _Context, ids: list[str]) -> dict[str, Outcome]:
+        owner = _new_owner()
+        keys = {lock_key(context.ns, pid): pid for pid in ids}
+        taken = set(self._locks.acquire(list(keys), owner))
+        mine = [pid for key, pid in keys.items() if key in taken]
+        others = [pid for key, pid in keys.items() if key not in taken]
+        outcomes: dict[str, Outcome] = {}
+        if mine:
+            outcomes.update(self._fetch_owned(context, mine, owner))
+        if others:
+            outcomes.update(self._await_others(context, others, owner))
+        return outcomes
+
+    def _await_others(
+        self, context: _Context, ids: list[str], owner: str
+    ) -> dict[str, Outcome]:
+        """Wait (bounded by time and by count) for the workers fetching ``ids``.
+
+        A lock that disappears without an answer (its holder died or could not store the
+        result) is taken over once.
+        """
+        deadline = self._clock() + context.purpose.lock_wait
+        polls = int(context.purpose.lock_wait / max(self.poll_interval, 0.001)) + 2
+        pending = list(ids)
+        outcomes: dict[str, Outcome] = {}
+        rescued = False
+        for _ in range(polls):
+            orphans = []
+            for pid in list(pending):
+                # Lock first, result second: a holder stores its result before unlocking.
+                held = self._locks.held(lock_key(context.ns, pid))
+                outcome = self._settled(context.ns, pid)
+                if outcome is not None:
+                    outcomes[pid] = outcome
+                    pending.remove(pid)
+                elif not held:
+                    orphans.append(pid)
+            if not pending:
+                break
+            if orphans and not rescued:
+                rescued = True
+                taken_over = self._fetch_cold_without_waiting(context, orphans, owner)
+                outcomes.update(taken_over)
+                pending = [pid for pid in pending if pid not in taken_over]
+                continue
+            if self._clock() >= deadline:
+                break
+            self._sleep(self.poll_interval)
+        for pid in pending:
+            outcomes[pid] = _Failure(UNAVAILABLE)
+        return outcomes
+
+    def _fetch_cold_without_waiting(
+        self, context: _Context, ids: list[str], owner: str
+    ) -> dict[str, Outcome]:
+        keys = {lock_key(context.ns, pid): pid for pid in ids}
+        taken = set(self._locks.acquire(list(keys), owner))
+        mine = [pid for key, pid in keys.items() if key in taken]
+        return self._fetch_owned(context, mine, owner) if mine else {}
+
+    def _settled(self, ns: str, pid: str) -> Outcome | None:
+        """A result another worker produced for ``pid`` since we started waiting, if any."""
+        now = self._clock()
+        with self._handoff_lock:
+            handed = self._handoff.get((ns, pid))
+        if handed is not None:
+            outcome, _ = handed
+            if isinstance(outcome, _Failure) or outcome.fresh(now):
+                return outcome
+        entry = self._read(ns, pid)
+        if entry is not None and entry.fresh(now):
+            return entry
+        memo = self._memo(ns, pid, now)
+        return _Failure(memo) if memo is not None else None
+
+    def _fetch_owned(self, context: _Context, ids: list[str], owner: str) -> dict[str, Outcome]:
+        """Fetch ``ids`` (whose locks ``owner`` holds) in full batches; release the locks."""
+        size = context.settings.batch_size
+        batches = [ids[start : start + size] for start in range(0, len(ids), size)]
+        room = size - len(batches[-1])
+        if room > 0:
+            batches[-1] = batches[-1] + self._top_up(context, set(ids), room, owner)
+        wanted = set(ids)
+        try:
+            client = self._new_client(context, owner)
+        except Exception as error:  # settings the client cannot work with
+            log.warning("cannot build an API client: %s", error)
+            outcomes: dict[str, Outcome] = {}
+            for batch in batches:
+                outcomes.update(self._failed(context, batch, wanted, owner, NOT_CONFIGURED))
+            return outcomes
+        outcomes = {}
+        try:
+            for batch in batches:
+                outcomes.update(self._fetch_batch(context, client, batch, wanted, owner))
+        finally:
+            client.close()
+        return outcomes
+
+    def _top_up(self, context: _Context, exclude: set[str], room: int, owner: str) -> list[str]:
+        """Other ids worth renewing in the same call: closest to expiry, most viewed first."""
+        settings = context.settings
+        now = self._clock()
+        candidates = self._index.top_up(
+            context.ns,
+            exclude=exclude,
+            active_since=now - max(settings.cache_ttl, 86_400),
+            bucket=settings.cache_ttl / 48,
+            limit=room * 3,
+        )
+        if not candidates:
+            return []
+        keys = [lock_key(context.ns, pid) for pid in candidates]
+        taken = set(self._locks.acquire(keys, owner, limit=room))
+        return [pid for pid, key in zip(candidates, keys, strict=True) if key in taken]
+
+    def _new_client(self, context: _Context, owner: str) -> AliExpressClient:
+        before, after = self._gate.hooks(context.settings, context.purpose.policy, owner)
+        hooks = ClientHooks(before, after, context.purpose.max_retries, self._clock, self._sleep)
+        return self._client_factory(context.settings, hooks)
+
+    def _fetch_batch(
+        self,
+        context: _Context,
+        client: AliExpressClient,
+        batch: list[str],
+        wanted: set[str],
+        owner: str,
+    ) -> dict[str, Outcome]:
+        """One gateway call for ``batch``; store what came back (absent = not promotable)."""
+        try:
+            found = client.product_details(batch)
+        except (CallRefused, ApiError) as error:
+            return self._failed(context, batch, wanted, owner, reason_for(error))
+        except Exception:
+            log.exception("product lookup failed unexpectedly")
+            return self._failed(context, batch, wanted, owner, UNAVAILABLE)
+
+        ns, settings = context.ns, context.settings
+        now = self._clock()
+        factor = jitter_factor(self._rng)
+        entries: dict[str, Entry] = {}
+        stopped: list[tuple[str, str | None]] = []
+        for pid in batch:
+            product = found.get(pid)
+            if product is None:
+                previous = self._read(ns, pid)
+                if previous is not None and previous.data is not None:
+                    title = previous.data.get("title")
+                    stopped.append((pid, title if isinstance(title, str) else None))
+            data = product.to_dict() if product is not None else None
+            entries[pid] = Entry.make(data, now=now, settings=settings, factor=factor)
+        for pid, entry in entries.items():
+            self._data.set(entry_key(ns, pid), entry.to_dict(), expire=entry.store_expire(now))
+            self._hand_off(ns, pid, entry)
+        self._index.fetched(ns, entries)
+        if stopped:
+            self._events.not_promotable(stopped, now)
+            log.info("%d product(s) stopped being promotable", len(stopped))
+        self._locks.release([lock_key(ns, pid) for pid in batch], owner)
+        return {pid: entries[pid] for pid in batch if pid in wanted}
+
+    def _failed(
+        self, context: _Context, batch: list[str], wanted: set[str], owner: str, reason: str
+    ) -> dict[str, Outcome]:
+        """Remember a failed fetch of the wanted ids for a minute; unlock the whole batch.
+
+        Ids that were only topping up the batch keep their (still servable) entries.
+        """
+        now = self._clock()
+        asked = [pid for pid in batch if pid in wanted]
+        failure = _Failure(reason)
+        for pid in asked:
+            if reason != RATE_LIMITED:  # a full limiter clears within seconds
+                self._ctl.set(
+                    memo_key(context.ns, pid),
+                    {"reason": reason, "until": now + self.error_memo_seconds},
+                    expire=self.error_memo_seconds + 60,
+                )
+            self._hand_off(context.ns, pid, failure)
+        self._locks.release([lock_key(context.ns, pid) for pid in batch], owner)
+        return dict.fromkeys(asked, failure)
+
+    def _hand_off(self, ns: str, pid: str, outcome: Outcome) -> None:
+        now = self._clock()
+        with self._handoff_lock:
+            if len(self._handoff) > 2_000:
+                horizon = now - 60
+                self._handoff = {k: v for k, v in self._handoff.items() if v[1] >= horizon}
+                if len(self._handoff) > 2_000:
+                    self._handoff.clear()
+            self._handoff[(ns, pid)] = (outcome, now)
+
+    # --- bookkeeping -------------------------------------------------------------------------
+
+    def _maybe_flush(self) -> None:
+        now = self._clock()
+        if now - self._last_flush >= self._flush_interval:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write buffered view counts and answer counters to the control store."""
+        self._last_flush = self._clock()
+        self._index.flush(force=True)
+        self._counters.flush()
+
+    # --- for admin pages and commands --------------------------------------------------------
+
+    def client(self, purpose: str = "admin") -> AliExpressClient:
+        """An API client behind the shared limits, e.g. for "Test connection" (close it)."""
+        settings = self._settings()
+        context = _Context(settings, namespace(settings), PURPOSES.get(purpose, PURPOSES["admin"]))
+        return self._new_client(context, _new_owner())
+
+    def quota(self) -> QuotaStatus:
+        settings = self._settings()
+        return self._gate.quota.status(settings.daily_quota, settings.admin_reserve)
+
+    def stats(self) -> CatalogStats:
+        settings = self._settings()
+        ns = namespace(settings)
+        self.flush()
+        health = self.stores.health
+        ban = self._gate.ban.active()
+        ban_until = ban.get("until") if ban else None
+        return CatalogStats(
+            counters=self._counters.totals(),
+            entries=self._data.count(),
+            volume_bytes=self._data.volume(),
+            indexed_products=len(self._index.rows(ns)),
+            namespace=ns,
+            quota=self._gate.quota.status(settings.daily_quota, settings.admin_reserve),
+            breaker=self._gate.breaker.status(credentials_fingerprint(settings)),
+            ban_until=float(ban_until) if isinstance(ban_until, int | float) else None,
+            cache_state="degraded" if health.degraded or health.write_errors else "ok",
+            cache_summary=health.summary(),
+            cache_modes=dict(health.modes),
+            recent_errors=self._events.errors(),
+            stopped_promotable=self._events.stopped_promotable(),
+        )
+
+    def clear(self) -> int:
+        """Forget every cached product (quota, limits and statistics are kept)."""
+        settings = self._settings()
+        removed = self._data.clear()
+        self._index.clear(namespace(settings))
+        with self._handoff_lock:
+            self._handoff.clear()
+        return removed
+
+    def due_for_refresh(self, horizon: float | None = None) -> list[str]:
+        """Ids whose entries expire within ``horizon`` seconds (default: a quarter of the
+        cache lifetime) or already did, and that pages showed while their entry could still
+        be served; soonest first, most viewed first among equals.
+        """
+        settings = self._settings()
+        now = self._clock()
+        ahead = settings.cache_ttl / 4 if horizon is None else horizon
+        return self._index.due(
+            namespace(settings),
+            before=now + ahead,
+            active_since=now - max(settings.cache_ttl + settings.stale_ttl, 86_400),
+            bucket=settings.cache_ttl / 48,
+        )
+
+    def refresh(
+        self,
+        budget: int,
+        *,
+        horizon: float | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> RefreshReport:
+        """Renew the entries expiring soonest with at most ``budget`` gateway calls.
+
+        ``progress`` is called with the number of ids handled after each call. Stops early
+        when a shared limit (quota, ban, breaker, credentials) refuses.
+        """
+        settings = self._settings()
+        context = _Context(settings, namespace(settings), PURPOSES["refresh"])
+        size = settings.batch_size
+        due = self.due_for_refresh(horizon)
+        report = RefreshReport(due=len(due))
+        owner = _new_owner()
+        queue = list(due)
+        try:
+            client = self._new_client(context, owner)
+        except Exception as error:
+            log.warning("cannot build an API client: %s", error)
+            report.stopped = NOT_CONFIGURED
+            return report
+        try:
+            while queue and report.calls < budget:
+                candidates, queue = queue[:size], queue[size:]
+                keys = [lock_key(context.ns, pid) for pid in candidates]
+                taken = set(self._locks.acquire(keys, owner))
+                # Ids locked by another worker are being renewed right now: skip them.
+                batch = [pid for pid, key in zip(candidates, keys, strict=True) if key in taken]
+                if not batch:
+                    continue
+                outcomes = self._fetch_batch(context, client, batch, set(batch), owner)
+                report.calls += 1
+                report.ids.extend(batch)
+                for outcome in outcomes.values():
+                    if isinstance(outcome, _Failure):
+                        report.failed += 1
+                        report.stopped = outcome.reason
+                    elif outcome.negative:
+                        report.not_promotable += 1
+                    else:
+                        report.refreshed += 1
+                if progress is not None:
+                    progress(len(batch))
+                if report.stopped in ("quota_exhausted", BANNED, GATEWAY_DOWN,
+                                      CREDENTIALS_REJECTED):
+                    break
+        finally:
+            client.close()
+        return report
+
+
+def _answer(pid: str, entry: Entry, status: str) -> ProductAnswer:
+    if entry.data is None:
+        return ProductAnswer(pid, None, NEGATIVE, NOT_PROMOTABLE, entry.fetched_at)
+    return ProductAnswer(pid, Product.from_dict(entry.data), status, None, entry.fetched_at)
+
+
+def _new_owner() -> str:
+    return f"{os.getpid()}-{threading.get_ident()}-{uuid.uuid4().hex[:12]}"
+
+
+# --- Flask glue ------------------------------------------------------------------------------
+
+
+def init_app(app: Flask, catalog: Catalog | None = None) -> None:
+    """Build the app's catalog (or install ``catalog``) in ``app.extensions``.
+
+    Settings come from the app's settings store, read per request; the cache lives in
+    ``<instance>/cache`` (config ``AFFSITE_CACHE_DIR`` overrides); stale entries are refreshed
+    in a background thread (config ``AFFSITE_REFRESH_INLINE`` true: right away).
+    """
+    if catalog is None:
+        from affsite.settings import EXTENSION_KEY as SETTINGS_KEY
+        from affsite.settings import SettingsStore
+
+        store = app.extensions.get(SETTINGS_KEY)
+        if not isinstance(store, SettingsStore):
+            store = SettingsStore(app.instance_path)
+        directory = Path(app.config.get("AFFSITE_CACHE_DIR") or Path(app.instance_path) / "cache")
+        inline = bool(app.config.get("AFFSITE_REFRESH_INLINE"))
+        catalog = Catalog(
+            settings=store.load,
+            stores=open_stores(directory),
+            refresher=InlineRefresher() if inline else ThreadRefresher(),
+        )
+    app.extensions[EXTENSION_KEY] = catalog
+
+
+def get_catalog() -> Catalog:
+    """The current app's catalog (inside an app or request context)."""
+    from flask import current_app
+
+    catalog: Catalog = current_app.extensions[EXTENSION_KEY]
+    return catalog

@@ -1,0 +1,125 @@
+"""What the catalog reports about itself: answer counters and short event logs.
+
+Counters are added up in memory and written to the control store in one transaction now and
+then (``flush``), because a store write per page view would cost more than the view itself.
+Totals shown on the dashboard therefore lag by at most one flush interval per worker.
+
+Event logs are short lists in the control store: the last gateway errors in plain words, and
+products that stopped being promotable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from affsite.cache import Store, StoreError, Tx
+from affsite.errors import AffsiteError
+
+STATUSES = ("HIT", "MISS", "STALE", "NEGATIVE", "FALLBACK")
+
+ERRORS_KEY = "log:errors"
+NOT_PROMOTABLE_KEY = "log:not_promotable"
+MAX_ERRORS = 10
+MAX_NOT_PROMOTABLE = 50
+
+
+def _key(name: str) -> str:
+    return f"stats:{name}"
+
+
+class Counters:
+    """Per-status answer counts (and a few others), buffered per process."""
+
+    def __init__(self, ctl: Store) -> None:
+        self._ctl = ctl
+        self._pending: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def add(self, counts: Mapping[str, int]) -> None:
+        with self._lock:
+            self._pending.update(counts)
+
+    def flush(self) -> None:
+        with self._lock:
+            pending = +self._pending
+            self._pending.clear()
+        if not pending:
+            return
+
+        def write(tx: Tx) -> None:
+            for name, amount in pending.items():
+                current = tx.get(_key(name), 0)
+                base = current if isinstance(current, int) else 0
+                tx.set(_key(name), base + amount)
+
+        try:
+            self._ctl.atomic(write)
+        except StoreError:
+            with self._lock:
+                self._pending.update(pending)  # try again at the next flush
+
+    def totals(self) -> dict[str, int]:
+        self.flush()
+        result: dict[str, int] = {}
+        for name in (*STATUSES, "gateway_calls"):
+            value = self._ctl.get(_key(name), 0)
+            result[name] = value if isinstance(value, int) else 0
+        return result
+
+    def reset(self) -> None:
+        with self._lock:
+            self._pending.clear()
+        for name in (*STATUSES, "gateway_calls"):
+            self._ctl.delete(_key(name))
+
+
+class EventLog:
+    """Recent gateway errors and products that stopped being promotable."""
+
+    def __init__(self, ctl: Store) -> None:
+        self._ctl = ctl
+
+    def _append(self, key: str, items: list[dict[str, Any]], keep: int) -> None:
+        def write(tx: Tx) -> None:
+            current = tx.get(key)
+            entries = current if isinstance(current, list) else []
+            entries.extend(items)
+            tx.set(key, entries[-keep:])
+
+        with contextlib.suppress(StoreError):
+            self._ctl.atomic(write)
+
+    def error(self, method: str, error: AffsiteError, at: float) -> None:
+        kind = getattr(error, "reason", None) or type(error).__name__
+        self._append(
+            ERRORS_KEY,
+            [{"at": at, "kind": kind, "method": method, "message": error.message,
+              "fix": error.fix}],
+            MAX_ERRORS,
+        )
+
+    def not_promotable(self, items: list[tuple[str, str | None]], at: float) -> None:
+        if items:
+            self._append(
+                NOT_PROMOTABLE_KEY,
+                [{"at": at, "id": product_id, "title": title} for product_id, title in items],
+                MAX_NOT_PROMOTABLE,
+            )
+
+    def recent(self, key: str) -> list[dict[str, Any]]:
+        value = self._ctl.get(key)
+        if not isinstance(value, list):
+            return []
+        return [item for item in reversed(value) if isinstance(item, dict)]
+
+    def errors(self) -> list[dict[str, Any]]:
+        """Newest first: ``at``, ``kind``, ``method``, ``message``, ``fix``."""
+        return self.recent(ERRORS_KEY)
+
+    def stopped_promotable(self) -> list[dict[str, Any]]:
+        """Newest first: ``at``, ``id``, ``title``."""
+        return self.recent(NOT_PROMOTABLE_KEY)

@@ -1,0 +1,46 @@
+"""Building blocks shared by the catalog tests and their worker processes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from affsite.aliexpress.client import AliExpressClient
+from affsite.catalog import ClientFactory, ClientHooks
+from affsite.gateway import client_for
+from affsite.settings import Settings
+
+# Tracking ids the test sandboxes accept (links are made only for registered ones).
+TRACKING_IDS = ("affsite_demo", "default", "site_two")
+
+
+class SettingsBox:
+    """A settings provider whose value a test can change, like saving the settings page."""
+
+    def __init__(self, **values: Any) -> None:
+        self.value = Settings(**values)
+
+    def __call__(self) -> Settings:
+        return self.value
+
+    def save(self, **changes: Any) -> None:
+        self.value = replace(self.value, **changes)
+
+
+def transport_factory(transport: httpx.BaseTransport | None) -> ClientFactory:
+    """A client factory sending every call through ``transport`` (None: the network)."""
+
+    def factory(settings: Settings, hooks: ClientHooks) -> AliExpressClient:
+        return client_for(
+            settings,
+            transport=transport,
+            clock=hooks.clock,
+            sleep=hooks.sleep,
+            before_attempt=hooks.before_attempt,
+            after_attempt=hooks.after_attempt,
+            max_retries=hooks.max_retries,
+        )
+
+    return factory

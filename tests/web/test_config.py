@@ -1,0 +1,140 @@
+"""Deploy-time configuration: defaults, instance/config.py, AFFSITE_* variables, secret key."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from affsite import create_app
+
+from .conftest import MakeApp
+
+
+def test_instance_folder_is_created_private(make_app: MakeApp, instance: Path) -> None:
+    app = make_app()
+    assert app.instance_path == str(instance)
+    assert stat.S_IMODE(instance.stat().st_mode) == 0o700
+
+
+def test_affsite_instance_selects_the_instance_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AFFSITE_INSTANCE", str(tmp_path / "chosen"))
+    app = create_app({"TESTING": True})
+    assert app.instance_path == str(tmp_path / "chosen")
+    assert (tmp_path / "chosen" / "secret_key").exists()
+
+
+def test_secret_key_is_generated_once_privately_and_reused(
+    make_app: MakeApp, instance: Path
+) -> None:
+    first = make_app()
+    key_file = instance / "secret_key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert first.config["SECRET_KEY"] == key_file.read_text().strip()
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert make_app().config["SECRET_KEY"] == first.config["SECRET_KEY"]
+
+
+def test_different_installations_get_different_keys(tmp_path: Path) -> None:
+    one = create_app({"INSTANCE_PATH": str(tmp_path / "one")})
+    two = create_app({"INSTANCE_PATH": str(tmp_path / "two")})
+    assert one.config["SECRET_KEY"] != two.config["SECRET_KEY"]
+
+
+def test_a_given_secret_key_is_used_and_nothing_is_written(
+    make_app: MakeApp, instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AFFSITE_SECRET_KEY", "k" * 40)
+    assert make_app().config["SECRET_KEY"] == "k" * 40
+    assert not (instance / "secret_key").exists()
+
+
+def test_a_readable_secret_key_file_is_made_private(make_app: MakeApp, instance: Path) -> None:
+    make_app()
+    os.chmod(instance / "secret_key", 0o644)
+    make_app()
+    assert stat.S_IMODE((instance / "secret_key").stat().st_mode) == 0o600
+
+
+def test_a_session_signed_with_another_key_is_rejected(make_app: MakeApp, instance: Path) -> None:
+    from .helpers import ADMIN_PASSWORD, log_in, password_store
+
+    app = make_app()
+    password_store(app).set(ADMIN_PASSWORD)
+    client = app.test_client()
+    log_in(client)
+    assert client.get("/admin/").status_code == 200
+    rotated = make_app(SECRET_KEY="another-key-" + "x" * 40)
+    rotated_client = rotated.test_client()
+    cookie = client.get_cookie("affsite_session")
+    assert cookie is not None
+    rotated_client.set_cookie("affsite_session", cookie.value)
+    assert rotated_client.get("/admin/").status_code == 303
+
+
+def test_configuration_sources_in_order(
+    make_app: MakeApp, instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance.mkdir(mode=0o700)
+    (instance / "config.py").write_text(
+        "LOGIN_MAX_FAILURES = 3\nLOGIN_FAILURE_WINDOW = 60\nPROXY_FIX = 0\n"
+    )
+    monkeypatch.setenv("AFFSITE_LOGIN_FAILURE_WINDOW", "120")
+    monkeypatch.setenv("AFFSITE_PROXY_FIX", "1")
+    app = make_app(PROXY_FIX=0)
+    assert app.config["LOGIN_MAX_FAILURES"] == 3  # instance/config.py over defaults
+    assert app.config["LOGIN_FAILURE_WINDOW"] == 120  # environment over config.py
+    assert app.config["PROXY_FIX"] == 0  # test_config over the environment
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024  # default
+
+
+def test_settings_variables_stay_out_of_app_config(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AFFSITE_APP_SECRET", "CANARY-SECRET-7f3a9c")
+    monkeypatch.setenv("AFFSITE_ADMIN_PASSWORD", "initial-password-1")
+    config = make_app().config
+    assert "APP_SECRET" not in config
+    assert "ADMIN_PASSWORD" not in config
+    assert "CANARY-SECRET-7f3a9c" not in repr(dict(config))
+
+
+def test_https_flag_makes_cookies_secure(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AFFSITE_HTTPS", "true")
+    app = make_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["PREFERRED_URL_SCHEME"] == "https"
+
+
+def test_proxy_fix_trusts_the_configured_number_of_proxies(make_app: MakeApp) -> None:
+    app = make_app(PROXY_FIX=1)
+    assert isinstance(app.wsgi_app, ProxyFix)
+    assert not isinstance(make_app().wsgi_app, ProxyFix)
+    response = app.test_client().get(
+        "/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "shop.example"}
+    )
+    assert "https://shop.example/embed/iframe/" in response.get_data(as_text=True)
+
+
+def test_services_live_in_app_extensions(make_app: MakeApp) -> None:
+    app = make_app()
+    for key in ("affsite.settings", "affsite.admin_password", "affsite.login_throttle", "csrf"):
+        assert key in app.extensions
+
+
+def test_text_settings_from_the_environment_stay_text(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AFFSITE_SECRET_KEY", "1234567890" * 4)
+    monkeypatch.setenv("AFFSITE_PASSWORD_HASH_METHOD", "pbkdf2:sha256:1")
+    monkeypatch.setenv("AFFSITE_LOGIN_MAX_FAILURES", "7")
+    config = make_app().config
+    assert config["SECRET_KEY"] == "1234567890" * 4
+    assert config["LOGIN_MAX_FAILURES"] == 7

@@ -1,0 +1,181 @@
+"""What the site owner and visitors see: the settings page, the dashboard, the home page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from affsite.errors import AffsiteError
+from affsite.settings import GROUPS, SCHEMA
+
+from .conftest import MakeApp
+
+DEMO_TEXT = (
+    "Demo mode:</strong> no AliExpress credentials are set; products come from the built-in "
+    "sandbox."
+)
+
+
+def test_settings_page_shows_every_setting_in_its_group_with_help(admin: FlaskClient) -> None:
+    page = admin.get("/admin/settings").get_data(as_text=True)
+    titles = [g.title for g in GROUPS]
+    assert titles[:5] == [
+        "Credentials",
+        "Locale",
+        "Cache & limits",
+        "Display & compliance",
+        "Embedding",
+    ]
+    positions = [page.index(f'id="group-{g.key}"') for g in GROUPS]
+    assert positions == sorted(positions)
+    for f in SCHEMA:
+        block = page.split(f'id="field-{f.name}"', 1)[1].split('id="field-', 1)[0]
+        assert f'name="{f.name}"' in block, f.name
+        assert f.help.split(".")[0].replace("'", "&#39;") in block, f.name
+
+
+def test_a_successful_save_says_so_and_shows_the_new_values(admin: FlaskClient) -> None:
+    response = admin.post(
+        "/admin/settings",
+        data={"tracking_id": "new_id", "country": "DE", "currency": "EUR", "language": "DE"},
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "Settings saved." in page
+    assert 'value="new_id"' in page
+    assert '<option value="DE" selected>DE — Germany</option>' in page
+    assert '<option value="EUR" selected>EUR</option>' in page
+
+
+def test_fields_set_by_the_environment_are_read_only(
+    admin: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AFFSITE_COUNTRY", "NL")
+    page = admin.get("/admin/settings").get_data(as_text=True)
+    block = page.split('id="field-country"', 1)[1].split('id="field-currency"', 1)[0]
+    assert "Set by environment" in block and "AFFSITE_COUNTRY" in block
+    assert "disabled" in block
+    # A forged post cannot change what the environment controls, and is not an error.
+    response = admin.post("/admin/settings", data={"country": "FR", "tracking_id": "t_1"})
+    assert response.status_code == 303
+    page = admin.get("/admin/settings").get_data(as_text=True)
+    assert '<option value="NL" selected>' in page
+
+
+def test_demo_banner_on_every_admin_page_and_the_home_page(admin: FlaskClient) -> None:
+    for path in ("/", "/admin/", "/admin/settings"):
+        assert DEMO_TEXT in admin.get(path).get_data(as_text=True), path
+    admin.post("/admin/logout")
+    assert DEMO_TEXT in admin.get("/admin/login").get_data(as_text=True)
+
+
+def test_no_demo_banner_with_credentials(admin: FlaskClient) -> None:
+    admin.post("/admin/settings", data={"app_key": "500000", "app_secret": "s3cret-value-123"})
+    for path in ("/", "/admin/", "/admin/settings"):
+        assert "Demo mode:" not in admin.get(path).get_data(as_text=True), path
+    assert "Live" in admin.get("/admin/").get_data(as_text=True)
+
+
+def test_dashboard_summarises_the_settings(admin: FlaskClient) -> None:
+    admin.post("/admin/settings", data={"tracking_id": "dash_id", "country": "FR"})
+    page = admin.get("/admin/").get_data(as_text=True)
+    assert "dash_id" in page
+    assert "FR · USD · EN" in page
+    assert "Missing or invalid: app_key, app_secret." in page
+
+
+def test_home_page_explains_and_shows_embed_code(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert "AliExpress product boxes for any website" in page
+    assert "[aliexpress id=&#34;1005004757833857&#34;]" in page
+    assert "http://localhost/embed/iframe/1005004757833857" in page
+    assert "<script" in page and "static/js/copy.js" in page
+    assert not re.search(r"<script>(?!</script>)", page), "no inline scripts (CSP)"
+    assert "https://fonts." not in page and "cdn" not in page.lower()
+
+
+def test_home_page_says_plainly_what_is_missing_without_a_catalog(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert "No example boxes yet." in page
+    assert "The product catalog is not set up in this app" in page
+
+
+@dataclass
+class Money:
+    amount: Decimal
+    currency: str
+
+
+@dataclass
+class Product:
+    id: str
+    title: str
+    detail_url: str
+    image: str
+    price: Money | None
+    original_price: Money | None = None
+    promotion_link: str | None = None
+
+
+@dataclass
+class Answer:
+    id: str
+    product: Product | None
+
+
+class FakeCatalog:
+    def __init__(self, answers: dict[str, Answer] | None = None, fail: bool = False) -> None:
+        self.answers = answers or {}
+        self.fail = fail
+        self.asked: list[list[str]] = []
+
+    def products(self, ids: Sequence[str], *, purpose: str = "view") -> list[Any]:
+        self.asked.append(list(ids))
+        if self.fail:
+            raise AffsiteError("gateway down", fix="Try again in a minute.")
+        return [self.answers.get(i, Answer(i, None)) for i in ids]
+
+
+def test_home_page_renders_example_boxes_from_the_catalog(make_app: MakeApp) -> None:
+    app = make_app(EXAMPLE_PRODUCT_IDS=["111", "222"])
+    hostile = Product(
+        "111",
+        '<script>alert("x")</script> Drone',
+        "javascript:alert(1)",
+        "https://ae01.alicdn.com/kf/a.jpg",
+        Money(Decimal("12.34"), "USD"),
+    )
+    catalog = FakeCatalog({"111": Answer("111", hostile)})
+    app.extensions["affsite.catalog"] = catalog
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert catalog.asked == [["111", "222"]]
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Drone" in page
+    assert 'href="javascript:' not in page
+    assert "12.34 USD" in page
+    assert 'rel="sponsored nofollow noopener"' in page
+    assert "Product 222" in page and "not available right now" in page
+    assert "As an AliExpress affiliate we earn" in page
+
+
+def test_home_page_survives_a_failing_catalog(make_app: MakeApp) -> None:
+    app = make_app()
+    app.extensions["affsite.catalog"] = FakeCatalog(fail=True)
+    response = app.test_client().get("/")
+    assert response.status_code == 200
+    assert "could not be loaded. Try again in a minute." in response.get_data(as_text=True)
+
+
+def test_pages_use_only_local_assets(admin: FlaskClient) -> None:
+    for path in ("/", "/admin/", "/admin/settings"):
+        page = admin.get(path).get_data(as_text=True)
+        for url in re.findall(r'(?:src|href)="([^"#]+)"', page):
+            assert url.startswith("/") or url.startswith("http://localhost/"), (path, url)
+    with admin.get("/static/css/affsite.css") as css:
+        assert css.status_code == 200
+        assert b"@import" not in css.data and b"url(http" not in css.data
