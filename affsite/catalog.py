@@ -572,6 +572,8 @@ class Catalog:
         candidates = self._index.top_up(
             context.ns,
             exclude=exclude,
+            # Entries with more than half their freshness left are not worth renewing yet.
+            due_before=now + settings.cache_ttl / 2,
             active_since=now - max(settings.cache_ttl, 86_400),
             bucket=settings.cache_ttl / 48,
             limit=room * 3,

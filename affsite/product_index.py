@@ -102,13 +102,14 @@ class ProductIndex:
         ns: str,
         *,
         exclude: Collection[str],
+        due_before: float,
         active_since: float,
         bucket: float,
         limit: int,
     ) -> list[str]:
-        """Up to ``limit`` ids worth adding to a partial batch: viewed since ``active_since``,
-        ranked by ``_ranked``. Already fetched entries are renewed early, which costs nothing
-        because the call is made anyway.
+        """Up to ``limit`` ids worth adding to a partial batch: fresh until before
+        ``due_before`` (or never cached), viewed since ``active_since``, ranked by
+        ``_ranked``. Renewing them a little early costs nothing: the call is made anyway.
         """
         if limit <= 0:
             return []
@@ -116,7 +117,9 @@ class ProductIndex:
         eligible = (
             row
             for row in self.rows(ns).values()
-            if row.product_id not in exclude and row.last_view >= active_since
+            if row.product_id not in exclude
+            and row.fresh_until < due_before
+            and row.last_view >= active_since
         )
         return [row.product_id for row in self._ranked(eligible, bucket)[:limit]]
 
