@@ -21,9 +21,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # pull in Flask.
     from flask import Flask
 
-    from affsite import config, settings
+    from affsite import catalog, config, settings
     from affsite.resources import static_folder, template_folder
-    from affsite.web import admin, auth, error_pages, public, security, templating
+    from affsite.web import admin, api, auth, error_pages, public, security, templating
 
     app = Flask(
         __name__,
@@ -39,6 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # 2. Services, each in app.extensions.
     settings.init_app(app)
     auth.init_app(app)
+    catalog.init_app(app)
 
     # 3. Request-wide behaviour: CSRF, security headers, error pages, template helpers.
     security.init_app(app)
@@ -48,4 +49,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # 4. Blueprints.
     public.init_app(app)
     admin.init_app(app)
+    api.init_app(app)
     return app

@@ -60,9 +60,7 @@ class ThreadRefresher:
 
     def _reset(self) -> None:
         self._pid = os.getpid()
-        self._queue: queue.Queue[tuple[str, list[str], Job] | None] = queue.Queue(
-            self._max_pending
-        )
+        self._queue: queue.Queue[tuple[str, list[str], Job] | None] = queue.Queue(self._max_pending)
         self._pending: set[tuple[str, str]] = set()
         self._thread: threading.Thread | None = None
 

@@ -440,9 +440,7 @@ class DiskStore:
         return cache
 
     @classmethod
-    def open(
-        cls, name: str, path: Path, opener: Opener, health: CacheHealth
-    ) -> DiskStore:
+    def open(cls, name: str, path: Path, opener: Opener, health: CacheHealth) -> DiskStore:
         """Open the store, quarantining a corrupt database once.
 
         :raise Exception: whatever still fails after that (the caller degrades).
@@ -717,8 +715,9 @@ def open_stores(
         ctl = ControlStore(disk_ctl, health)
         health.set_mode("ctl", "disk")
     except Exception as error:  # noqa: BLE001 - limits then hold per process
-        log.error("control store in %s could not be opened (%s): limits in memory",
-                  directory, error)
+        log.error(
+            "control store in %s could not be opened (%s): limits in memory", directory, error
+        )
         health.record("ctl", describe_error(error))
         health.set_mode("ctl", "memory")
         ctl = MemoryStore("ctl")

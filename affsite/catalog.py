@@ -31,7 +31,7 @@ import os
 import random
 import threading
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,75 +47,65 @@ from affsite.aliexpress.errors import (
 from affsite.aliexpress.models import Product, global_id
 from affsite.background import InlineRefresher, Refresher, ThreadRefresher
 from affsite.cache import CacheStores, open_stores
-from affsite.catalog_stats import Counters, EventLog
+from affsite.catalog_stats import CatalogStats, Counters, EventLog
 from affsite.clock import Clock, Sleeper, system_clock, system_sleep
 from affsite.freshness import Entry, entry_key, jitter_factor, lock_key, memo_key, namespace
 from affsite.limiter import (
     AttemptPolicy,
-    BreakerStatus,
     CallRefused,
     FetchLocks,
     Gate,
     QuotaStatus,
     credentials_fingerprint,
 )
+from affsite.product_answer import (
+    BANNED,
+    CREDENTIALS_REJECTED,
+    FALLBACK,
+    GATEWAY_DOWN,
+    HIT,
+    INVALID_ID,
+    MISS,
+    NEGATIVE,
+    NOT_CONFIGURED,
+    NOT_PROMOTABLE,
+    RATE_LIMITED,
+    STALE,
+    STATUS_SEVERITY,
+    UNAVAILABLE,
+    ProductAnswer,
+    aggregate_status,
+)
 from affsite.product_index import ProductIndex
-from affsite.public_json import available_json, unavailable_json
 from affsite.settings import Settings
 
 if TYPE_CHECKING:
     from flask import Flask
 
+__all__ = [
+    "EXTENSION_KEY",
+    "FALLBACK",
+    "HIT",
+    "MISS",
+    "NEGATIVE",
+    "PURPOSES",
+    "STALE",
+    "STATUS_SEVERITY",
+    "Catalog",
+    "CatalogStats",
+    "ClientFactory",
+    "ClientHooks",
+    "ProductAnswer",
+    "RefreshReport",
+    "aggregate_status",
+    "get_catalog",
+    "init_app",
+]
+
 log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "affsite.catalog"
-
-HIT, MISS, STALE, NEGATIVE, FALLBACK = "HIT", "MISS", "STALE", "NEGATIVE", "FALLBACK"
-# For an X-Cache header over several answers: the worst one present.
-STATUS_SEVERITY = {HIT: 0, NEGATIVE: 1, MISS: 2, STALE: 3, FALLBACK: 4}
-
-NOT_PROMOTABLE = "not_promotable"
-INVALID_ID = "invalid_id"
-UNAVAILABLE = "unavailable"
-NOT_CONFIGURED = "not_configured"
-GATEWAY_DOWN = "gateway_down"
-CREDENTIALS_REJECTED = "credentials_rejected"
-BANNED = "banned"
-RATE_LIMITED = "rate_limited"
-
-
-@dataclass(frozen=True)
-class ProductAnswer:
-    """What the catalog knows about one id. ``product`` is None unless the status is HIT,
-    MISS or STALE; ``reason`` is a word when there is no product.
-    """
-
-    id: str
-    product: Product | None
-    status: str
-    reason: str | None = None
-    fetched_at: float | None = None
-
-    @property
-    def available(self) -> bool:
-        return self.product is not None
-
-    def to_json(self) -> dict[str, Any]:
-        """The public JSON shape (``affsite.public_json``)."""
-        if self.product is not None:
-            return available_json(self.product, self.fetched_at or 0.0)
-        return unavailable_json(self.id, self.reason or UNAVAILABLE)
-
-
-def aggregate_status(answers: Sequence[ProductAnswer]) -> str:
-    """The worst status among ``answers`` (HIT < NEGATIVE < MISS < STALE < FALLBACK);
-    HIT for none. This is what ``X-Cache`` shows for a response about several products.
-    """
-    worst = HIT
-    for answer in answers:
-        if STATUS_SEVERITY.get(answer.status, 4) > STATUS_SEVERITY[worst]:
-            worst = answer.status
-    return worst
+DECODED_PRODUCTS = 4096  # decoded products kept per process (a few MB at most)
 
 
 @dataclass(frozen=True)
@@ -181,6 +171,12 @@ def reason_for(error: BaseException) -> str:
 @dataclass(frozen=True)
 class _Failure:
     reason: str
+    problem: str | None = None
+    fix: str | None = None
+    until: float | None = None  # when the cause ends, if known (quota reset, end of a ban)
+
+    def answer(self, pid: str) -> ProductAnswer:
+        return ProductAnswer(pid, None, FALLBACK, self.reason, None, self.problem, self.fix)
 
 
 Outcome = Entry | _Failure
@@ -191,64 +187,6 @@ class _Context:
     settings: Settings
     ns: str
     purpose: Purpose
-
-
-@dataclass(frozen=True)
-class CatalogStats:
-    """Everything the dashboard and ``affsite cache stats`` show."""
-
-    counters: dict[str, int]
-    entries: int
-    volume_bytes: int
-    indexed_products: int
-    namespace: str
-    quota: QuotaStatus
-    breaker: BreakerStatus
-    ban_until: float | None
-    cache_state: str  # "ok" or "degraded"
-    cache_summary: str
-    cache_modes: dict[str, str]
-    recent_errors: list[dict[str, Any]]
-    stopped_promotable: list[dict[str, Any]]
-
-    @property
-    def answers(self) -> int:
-        return sum(self.counters.get(status, 0) for status in STATUS_SEVERITY)
-
-    @property
-    def hit_ratio(self) -> float | None:
-        """Share of answers served from the cache without a gateway call (HIT, NEGATIVE,
-        STALE) among all answers; None before the first answer.
-        """
-        total = self.answers
-        if not total:
-            return None
-        cached = sum(self.counters.get(s, 0) for s in (HIT, NEGATIVE, STALE))
-        return cached / total
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "answers": {s: self.counters.get(s, 0) for s in STATUS_SEVERITY},
-            "hit_ratio": self.hit_ratio,
-            "stale_served": self.counters.get(STALE, 0),
-            "fallbacks": self.counters.get(FALLBACK, 0),
-            "entries": self.entries,
-            "volume_bytes": self.volume_bytes,
-            "indexed_products": self.indexed_products,
-            "namespace": self.namespace,
-            "quota": self.quota.to_json(),
-            "breaker": {
-                "state": self.breaker.state,
-                "failures": self.breaker.failures,
-                "open_until": self.breaker.open_until,
-                "reason": self.breaker.reason,
-            },
-            "ban_until": self.ban_until,
-            "cache": {"state": self.cache_state, "summary": self.cache_summary,
-                      "stores": self.cache_modes},
-            "recent_errors": self.recent_errors,
-            "stopped_promotable": self.stopped_promotable,
-        }
 
 
 @dataclass
@@ -328,11 +266,17 @@ class Catalog:
         # the data store is off), kept briefly.
         self._handoff: dict[tuple[str, str], tuple[Outcome, float]] = {}
         self._handoff_lock = threading.Lock()
+        self._decoded: OrderedDict[tuple[str, str], tuple[float, Product]] = OrderedDict()
+        self._decoded_lock = threading.Lock()
 
     @classmethod
     def open(cls, instance_path: Path | str, **kwargs: Any) -> Catalog:
         """A catalog whose cache lives in ``<instance_path>/cache``."""
         return cls(stores=open_stores(Path(instance_path) / "cache"), **kwargs)
+
+    def settings(self) -> Settings:
+        """The settings in force now."""
+        return self._settings()
 
     @property
     def gate(self) -> Gate:
@@ -378,19 +322,22 @@ class Catalog:
         cold: list[str] = []
         for pid in unique:
             cached = self._read(ns, pid)
-            if cached is not None and cached.fresh(now):
-                answers[pid] = _answer(pid, cached, HIT)
-            elif cached is not None and cached.servable(now):
-                answers[pid] = _answer(pid, cached, STALE)
-                stale.append(pid)
-            else:
+            fresh = cached is not None and cached.fresh(now)
+            answer = None
+            if cached is not None and cached.servable(now):
+                answer = self._answer(ns, pid, cached, HIT if fresh else STALE)
+            if answer is None:  # missing, past its stale limit, or unreadable
                 cold.append(pid)
+                continue
+            answers[pid] = answer
+            if not fresh:  # served stale (or known-negative): renew it behind this answer
+                stale.append(pid)
 
         to_fetch = []
         for pid in cold:
             memo = self._memo(ns, pid, now)
             if memo is not None:
-                answers[pid] = ProductAnswer(pid, None, FALLBACK, memo)
+                answers[pid] = memo.answer(pid)
             else:
                 to_fetch.append(pid)
         if to_fetch:
@@ -398,9 +345,10 @@ class Catalog:
             for pid in to_fetch:
                 outcome = outcomes.get(pid, _Failure(UNAVAILABLE))
                 if isinstance(outcome, Entry):
-                    answers[pid] = _answer(pid, outcome, MISS)
+                    answer = self._answer(ns, pid, outcome, MISS)
+                    answers[pid] = answer or _Failure(UNAVAILABLE).answer(pid)
                 else:
-                    answers[pid] = ProductAnswer(pid, None, FALLBACK, outcome.reason)
+                    answers[pid] = outcome.answer(pid)
 
         self._index.viewed(ns, unique)
         self._counters.add(Counter(answer.status for answer in answers.values()))
@@ -416,17 +364,36 @@ class Catalog:
                 result.append(answers[known])
         return result
 
-    def _read(self, ns: str, pid: str) -> Entry | None:
-        entry = Entry.from_dict(self._data.get(entry_key(ns, pid)))
-        if entry is not None and entry.data is not None:
-            try:
-                Product.from_dict(entry.data)
-            except (TypeError, ValueError):
-                return None  # unreadable: fetch again
-        return entry
+    def _answer(self, ns: str, pid: str, entry: Entry, status: str) -> ProductAnswer | None:
+        """The answer an entry gives; None when its product data cannot be read.
 
-    def _memo(self, ns: str, pid: str, now: float) -> str | None:
-        """The reason of a failed fetch of ``pid`` less than ``error_memo_seconds`` ago."""
+        Decoded products are remembered per process by (id, fetched_at): decoding re-checks
+        every URL of the product and costs several times more than reading the entry.
+        """
+        if entry.data is None:
+            return ProductAnswer(pid, None, NEGATIVE, NOT_PROMOTABLE, entry.fetched_at)
+        key = (ns, pid)
+        with self._decoded_lock:
+            known = self._decoded.get(key)
+        if known is not None and known[0] == entry.fetched_at:
+            product = known[1]
+        else:
+            try:
+                product = Product.from_dict(entry.data)
+            except (TypeError, ValueError):
+                return None
+            with self._decoded_lock:
+                self._decoded[key] = (entry.fetched_at, product)
+                self._decoded.move_to_end(key)
+                while len(self._decoded) > DECODED_PRODUCTS:
+                    self._decoded.popitem(last=False)
+        return ProductAnswer(pid, product, status, None, entry.fetched_at)
+
+    def _read(self, ns: str, pid: str) -> Entry | None:
+        return Entry.from_dict(self._data.get(entry_key(ns, pid)))
+
+    def _memo(self, ns: str, pid: str, now: float) -> _Failure | None:
+        """A failed fetch of ``pid`` less than ``error_memo_seconds`` ago, if any."""
         memo = self._ctl.get(memo_key(ns, pid))
         if (
             isinstance(memo, dict)
@@ -434,7 +401,12 @@ class Catalog:
             and memo["until"] > now
             and isinstance(memo.get("reason"), str)
         ):
-            return str(memo["reason"])
+            problem, fix = memo.get("problem"), memo.get("fix")
+            return _Failure(
+                str(memo["reason"]),
+                problem if isinstance(problem, str) else None,
+                fix if isinstance(fix, str) else None,
+            )
         return None
 
     # --- refreshing stale entries ------------------------------------------------------------
@@ -479,9 +451,7 @@ class Catalog:
             outcomes.update(self._await_others(context, others, owner))
         return outcomes
 
-    def _await_others(
-        self, context: _Context, ids: list[str], owner: str
-    ) -> dict[str, Outcome]:
+    def _await_others(self, context: _Context, ids: list[str], owner: str) -> dict[str, Outcome]:
         """Wait (bounded by time and by count) for the workers fetching ``ids``.
 
         A lock that disappears without an answer (its holder died or could not store the
@@ -538,8 +508,7 @@ class Catalog:
         entry = self._read(ns, pid)
         if entry is not None and entry.fresh(now):
             return entry
-        memo = self._memo(ns, pid, now)
-        return _Failure(memo) if memo is not None else None
+        return self._memo(ns, pid, now)
 
     def _fetch_owned(self, context: _Context, ids: list[str], owner: str) -> dict[str, Outcome]:
         """Fetch ``ids`` (whose locks ``owner`` holds) in full batches; release the locks."""
@@ -553,9 +522,10 @@ class Catalog:
             client = self._new_client(context, owner)
         except Exception as error:  # settings the client cannot work with
             log.warning("cannot build an API client: %s", error)
+            failure = _Failure(NOT_CONFIGURED, str(error), getattr(error, "fix", None))
             outcomes: dict[str, Outcome] = {}
             for batch in batches:
-                outcomes.update(self._failed(context, batch, wanted, owner, NOT_CONFIGURED))
+                outcomes.update(self._failed(context, batch, wanted, owner, failure))
             return outcomes
         outcomes = {}
         try:
@@ -572,8 +542,7 @@ class Catalog:
         candidates = self._index.top_up(
             context.ns,
             exclude=exclude,
-            # Entries with more than half their freshness left are not worth renewing yet.
-            due_before=now + settings.cache_ttl / 2,
+            now=now,
             active_since=now - max(settings.cache_ttl, 86_400),
             bucket=settings.cache_ttl / 48,
             limit=room * 3,
@@ -600,11 +569,13 @@ class Catalog:
         """One gateway call for ``batch``; store what came back (absent = not promotable)."""
         try:
             found = client.product_details(batch)
-        except (CallRefused, ApiError) as error:
-            return self._failed(context, batch, wanted, owner, reason_for(error))
+        except ApiError as error:  # CallRefused included
+            until = error.until if isinstance(error, CallRefused) else None
+            failure = _Failure(reason_for(error), error.message, error.fix, until)
+            return self._failed(context, batch, wanted, owner, failure)
         except Exception:
             log.exception("product lookup failed unexpectedly")
-            return self._failed(context, batch, wanted, owner, UNAVAILABLE)
+            return self._failed(context, batch, wanted, owner, _Failure(UNAVAILABLE))
 
         ns, settings = context.ns, context.settings
         now = self._clock()
@@ -631,7 +602,12 @@ class Catalog:
         return {pid: entries[pid] for pid in batch if pid in wanted}
 
     def _failed(
-        self, context: _Context, batch: list[str], wanted: set[str], owner: str, reason: str
+        self,
+        context: _Context,
+        batch: list[str],
+        wanted: set[str],
+        owner: str,
+        failure: _Failure,
     ) -> dict[str, Outcome]:
         """Remember a failed fetch of the wanted ids for a minute; unlock the whole batch.
 
@@ -639,14 +615,20 @@ class Catalog:
         """
         now = self._clock()
         asked = [pid for pid in batch if pid in wanted]
-        failure = _Failure(reason)
+        # Not retried for a minute, or until the cause ends if that is sooner (a quota that
+        # resets at midnight, a ban that ends).
+        until = now + self.error_memo_seconds
+        if failure.until is not None and failure.until > now:
+            until = min(until, failure.until)
+        memo = {
+            "reason": failure.reason,
+            "problem": failure.problem,
+            "fix": failure.fix,
+            "until": until,
+        }
         for pid in asked:
-            if reason != RATE_LIMITED:  # a full limiter clears within seconds
-                self._ctl.set(
-                    memo_key(context.ns, pid),
-                    {"reason": reason, "until": now + self.error_memo_seconds},
-                    expire=self.error_memo_seconds + 60,
-                )
+            if failure.reason != RATE_LIMITED:  # a full limiter clears within seconds
+                self._ctl.set(memo_key(context.ns, pid), memo, expire=self.error_memo_seconds + 60)
             self._hand_off(context.ns, pid, failure)
         self._locks.release([lock_key(context.ns, pid) for pid in batch], owner)
         return dict.fromkeys(asked, failure)
@@ -780,18 +762,16 @@ class Catalog:
                         report.refreshed += 1
                 if progress is not None:
                     progress(len(batch))
-                if report.stopped in ("quota_exhausted", BANNED, GATEWAY_DOWN,
-                                      CREDENTIALS_REJECTED):
+                if report.stopped in (
+                    "quota_exhausted",
+                    BANNED,
+                    GATEWAY_DOWN,
+                    CREDENTIALS_REJECTED,
+                ):
                     break
         finally:
             client.close()
         return report
-
-
-def _answer(pid: str, entry: Entry, status: str) -> ProductAnswer:
-    if entry.data is None:
-        return ProductAnswer(pid, None, NEGATIVE, NOT_PROMOTABLE, entry.fetched_at)
-    return ProductAnswer(pid, Product.from_dict(entry.data), status, None, entry.fetched_at)
 
 
 def _new_owner() -> str:
@@ -805,8 +785,9 @@ def init_app(app: Flask, catalog: Catalog | None = None) -> None:
     """Build the app's catalog (or install ``catalog``) in ``app.extensions``.
 
     Settings come from the app's settings store, read per request; the cache lives in
-    ``<instance>/cache`` (config ``AFFSITE_CACHE_DIR`` overrides); stale entries are refreshed
-    in a background thread (config ``AFFSITE_REFRESH_INLINE`` true: right away).
+    ``<instance>/cache`` (config ``CACHE_DIR``, env ``AFFSITE_CACHE_DIR``, overrides); time
+    comes from config ``CLOCK`` when set; stale entries are refreshed in a background thread
+    (config ``REFRESH_INLINE`` true: right away, in the request that found them).
     """
     if catalog is None:
         from affsite.settings import EXTENSION_KEY as SETTINGS_KEY
@@ -815,11 +796,15 @@ def init_app(app: Flask, catalog: Catalog | None = None) -> None:
         store = app.extensions.get(SETTINGS_KEY)
         if not isinstance(store, SettingsStore):
             store = SettingsStore(app.instance_path)
-        directory = Path(app.config.get("AFFSITE_CACHE_DIR") or Path(app.instance_path) / "cache")
-        inline = bool(app.config.get("AFFSITE_REFRESH_INLINE"))
+        directory = Path(app.config.get("CACHE_DIR") or Path(app.instance_path) / "cache")
+        clock: Clock = app.config.get("CLOCK") or system_clock
+        sleep: Sleeper = getattr(clock, "sleep", system_sleep)
+        inline = bool(app.config.get("REFRESH_INLINE"))
         catalog = Catalog(
             settings=store.load,
             stores=open_stores(directory),
+            clock=clock,
+            sleep=sleep,
             refresher=InlineRefresher() if inline else ThreadRefresher(),
         )
     app.extensions[EXTENSION_KEY] = catalog

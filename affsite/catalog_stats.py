@@ -14,12 +14,17 @@ import contextlib
 import threading
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from affsite.cache import Store, StoreError, Tx
 from affsite.errors import AffsiteError
+from affsite.product_answer import FALLBACK, HIT, NEGATIVE, STALE, STATUS_SEVERITY
 
-STATUSES = ("HIT", "MISS", "STALE", "NEGATIVE", "FALLBACK")
+if TYPE_CHECKING:
+    from affsite.limiter import BreakerStatus, QuotaStatus
+
+STATUSES = tuple(STATUS_SEVERITY)
 
 ERRORS_KEY = "log:errors"
 NOT_PROMOTABLE_KEY = "log:not_promotable"
@@ -97,8 +102,15 @@ class EventLog:
         kind = getattr(error, "reason", None) or type(error).__name__
         self._append(
             ERRORS_KEY,
-            [{"at": at, "kind": kind, "method": method, "message": error.message,
-              "fix": error.fix}],
+            [
+                {
+                    "at": at,
+                    "kind": kind,
+                    "method": method,
+                    "message": error.message,
+                    "fix": error.fix,
+                }
+            ],
             MAX_ERRORS,
         )
 
@@ -123,3 +135,64 @@ class EventLog:
     def stopped_promotable(self) -> list[dict[str, Any]]:
         """Newest first: ``at``, ``id``, ``title``."""
         return self.recent(NOT_PROMOTABLE_KEY)
+
+
+@dataclass(frozen=True)
+class CatalogStats:
+    """Everything the dashboard and ``affsite cache stats`` show."""
+
+    counters: dict[str, int]
+    entries: int
+    volume_bytes: int
+    indexed_products: int
+    namespace: str
+    quota: QuotaStatus
+    breaker: BreakerStatus
+    ban_until: float | None
+    cache_state: str  # "ok" or "degraded"
+    cache_summary: str
+    cache_modes: dict[str, str]
+    recent_errors: list[dict[str, Any]]
+    stopped_promotable: list[dict[str, Any]]
+
+    @property
+    def answers(self) -> int:
+        return sum(self.counters.get(status, 0) for status in STATUS_SEVERITY)
+
+    @property
+    def hit_ratio(self) -> float | None:
+        """Share of answers served from the cache without a gateway call (HIT, NEGATIVE,
+        STALE) among all answers; None before the first answer.
+        """
+        total = self.answers
+        if not total:
+            return None
+        cached = sum(self.counters.get(s, 0) for s in (HIT, NEGATIVE, STALE))
+        return cached / total
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "answers": {s: self.counters.get(s, 0) for s in STATUS_SEVERITY},
+            "hit_ratio": self.hit_ratio,
+            "stale_served": self.counters.get(STALE, 0),
+            "fallbacks": self.counters.get(FALLBACK, 0),
+            "entries": self.entries,
+            "volume_bytes": self.volume_bytes,
+            "indexed_products": self.indexed_products,
+            "namespace": self.namespace,
+            "quota": self.quota.to_json(),
+            "breaker": {
+                "state": self.breaker.state,
+                "failures": self.breaker.failures,
+                "open_until": self.breaker.open_until,
+                "reason": self.breaker.reason,
+            },
+            "ban_until": self.ban_until,
+            "cache": {
+                "state": self.cache_state,
+                "summary": self.cache_summary,
+                "stores": self.cache_modes,
+            },
+            "recent_errors": self.recent_errors,
+            "stopped_promotable": self.stopped_promotable,
+        }

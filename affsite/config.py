@@ -65,13 +65,18 @@ DEFAULTS: Mapping[str, Any] = {
     "LOGIN_FAILURE_WINDOW": 15 * 60,
     # Time source (epoch seconds) for anything that expires; tests put a FakeClock here.
     "CLOCK": None,
+    # Product cache folder (None: <instance>/cache).
+    "CACHE_DIR": None,
+    # True: refresh stale products inside the request that found them instead of a
+    # background thread (for tests and single-threaded tools).
+    "REFRESH_INLINE": False,
     # Products shown as examples on the home page.
     "EXAMPLE_PRODUCT_IDS": ("1005004757833857", "33006951782"),
 }
 
 # Keys that are always text, even when the value looks like a number or "true".
 _TEXT_KEYS = frozenset(
-    {"SECRET_KEY", "SESSION_COOKIE_NAME", "SESSION_COOKIE_DOMAIN", "SERVER_NAME"}
+    {"SECRET_KEY", "SESSION_COOKIE_NAME", "SESSION_COOKIE_DOMAIN", "SERVER_NAME", "CACHE_DIR"}
     | {key for key, value in DEFAULTS.items() if isinstance(value, str)}
 )
 

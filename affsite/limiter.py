@@ -22,27 +22,31 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from affsite.aliexpress.errors import ApiCallLimit, ApiError, CredentialsError
 from affsite.cache import Store, StoreError, Tx
 from affsite.catalog_stats import EventLog
 from affsite.clock import Clock, Sleeper
-from affsite.errors import AffsiteError
+from affsite.moments import BEIJING
 from affsite.settings import Settings
 
 log = logging.getLogger(__name__)
 
-BEIJING = timezone(timedelta(hours=8), "UTC+8")
 DAY = 86_400.0
 
 # Real-time expiry (garbage collection only) of control keys that carry their own deadline.
 _SAFETY_MARGIN = 300.0
 
 
-class CallRefused(AffsiteError):
-    """A gateway call was not made because a shared limit said no. ``reason`` is one word."""
+class CallRefused(ApiError):
+    """A gateway call was not made because a shared limit said no. ``reason`` is one word.
+
+    It is an ``ApiError`` so that whoever reports gateway failures (the "Test connection"
+    check, the CLI) reports these too, with their ``fix``; it is raised by the client's
+    ``before_attempt`` hook, before any HTTP traffic.
+    """
 
     reason = "unavailable"
 
@@ -123,6 +127,12 @@ class QuotaStatus:
     limit: int
     reserve: int
     reset_at: float
+    checked_at: float = 0.0
+
+    @property
+    def resets_in(self) -> float:
+        """Seconds from ``checked_at`` to the reset."""
+        return max(0.0, self.reset_at - self.checked_at)
 
     @property
     def left(self) -> int:
@@ -204,6 +214,7 @@ class DailyQuota:
             limit=daily_quota,
             reserve=min(admin_reserve, daily_quota),
             reset_at=next_reset(now),
+            checked_at=now,
         )
 
 
@@ -313,8 +324,13 @@ class BanState:
 def credentials_fingerprint(settings: Settings) -> str:
     """A hash of what the gateway judges credentials by (never the secret in clear)."""
     material = json.dumps(
-        [settings.app_key, settings.app_secret, settings.sign_method, settings.api_url,
-         settings.tracking_id],
+        [
+            settings.app_key,
+            settings.app_secret,
+            settings.sign_method,
+            settings.api_url,
+            settings.tracking_id,
+        ],
     )
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:24]
 
@@ -368,7 +384,11 @@ class CircuitBreaker:
         if not state:
             return
         if state.get("auth") == fingerprint:
-            raise CredentialsRefused(str(state.get("auth_message") or "credentials rejected"))
+            fix = state.get("auth_fix")
+            raise CredentialsRefused(
+                str(state.get("auth_message") or "AliExpress rejected the credentials"),
+                fix=fix if isinstance(fix, str) else None,
+            )
         open_until = _number(state.get("open_until"))
         if not open_until:
             return
@@ -400,8 +420,9 @@ class CircuitBreaker:
 
     def record_success(self) -> None:
         state = self._state()
-        if not state or (not state.get("failures") and not state.get("open_until")
-                         and not state.get("auth")):
+        if not state or (
+            not state.get("failures") and not state.get("open_until") and not state.get("auth")
+        ):
             return  # the common case costs one read, no write
 
         def close(tx: Tx) -> None:
@@ -428,6 +449,7 @@ class CircuitBreaker:
                 "open_until": 0.0,
                 "auth": state.get("auth"),
                 "auth_message": state.get("auth_message"),
+                "auth_fix": state.get("auth_fix"),
             }
             if opening:
                 delay = min(self.max_reset_timeout, self.reset_timeout * 2 ** min(openings, 16))
@@ -442,10 +464,12 @@ class CircuitBreaker:
         except StoreError:
             return False
 
-    def record_credentials_failure(self, fingerprint: str, message: str) -> None:
+    def record_credentials_failure(
+        self, fingerprint: str, message: str, fix: str | None = None
+    ) -> None:
         def record(tx: Tx) -> None:
             state = _json_dict(tx.get(self.KEY)) or {}
-            state.update({"auth": fingerprint, "auth_message": message})
+            state.update({"auth": fingerprint, "auth_message": message, "auth_fix": fix})
             tx.set(self.KEY, state)
             tx.delete(self.PROBE_KEY)
 
@@ -587,7 +611,7 @@ class Gate:
             self.ban.ban(error.ban_seconds, error.message)
         elif isinstance(error, CredentialsError):
             self.breaker.record_credentials_failure(
-                credentials_fingerprint(settings), error.message
+                credentials_fingerprint(settings), error.message, error.fix
             )
         elif self.breaker.record_failure(type(error).__name__):
             log.warning("gateway failing repeatedly: circuit breaker open")

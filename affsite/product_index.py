@@ -4,7 +4,8 @@ The catalog uses it to fill every gateway call with a full batch (top-up: the id
 expiry, most viewed first) and ``affsite refresh`` uses it to pick what to renew.
 
 One JSON object per cache namespace in the control store (``index:<ns>``), mapping product id
-to ``[fresh_until, stale_until, views_since_fetch, total_views, last_view, negative]``. A few
+to ``[fresh_until, stale_until, views_since_fetch, total_views, last_view, negative,
+fetched_at]``. A few
 thousand products make a few hundred KB; it is rewritten only when a gateway call stored new
 entries and when buffered view counts are flushed (at most every ``flush_interval`` seconds per
 process), never per page view.
@@ -34,24 +35,42 @@ class IndexRow:
     total_views: int
     last_view: float
     negative: bool
+    fetched_at: float = 0.0
+
+    def half_life(self) -> float:
+        """When half the entry's freshness is used up (0 for an id never cached)."""
+        return (self.fetched_at + self.fresh_until) / 2 if self.fresh_until else 0.0
 
 
 def _row(product_id: str, raw: Any) -> IndexRow | None:
-    if not isinstance(raw, list) or len(raw) != 6:
+    if not isinstance(raw, list) or len(raw) != 7:
         return None
     try:
-        fresh, stale, views, total, last, negative = raw
+        fresh, stale, views, total, last, negative, fetched = raw
         return IndexRow(
-            product_id, float(fresh), float(stale), int(views), int(total), float(last),
+            product_id,
+            float(fresh),
+            float(stale),
+            int(views),
+            int(total),
+            float(last),
             bool(negative),
+            float(fetched),
         )
     except (TypeError, ValueError):
         return None
 
 
 def _raw(row: IndexRow) -> list[Any]:
-    return [row.fresh_until, row.stale_until, row.views, row.total_views, row.last_view,
-            int(row.negative)]
+    return [
+        row.fresh_until,
+        row.stale_until,
+        row.views,
+        row.total_views,
+        row.last_view,
+        int(row.negative),
+        row.fetched_at,
+    ]
 
 
 class ProductIndex:
@@ -102,14 +121,15 @@ class ProductIndex:
         ns: str,
         *,
         exclude: Collection[str],
-        due_before: float,
+        now: float,
         active_since: float,
         bucket: float,
         limit: int,
     ) -> list[str]:
-        """Up to ``limit`` ids worth adding to a partial batch: fresh until before
-        ``due_before`` (or never cached), viewed since ``active_since``, ranked by
-        ``_ranked``. Renewing them a little early costs nothing: the call is made anyway.
+        """Up to ``limit`` ids worth adding to a partial batch: past half their freshness
+        (or never cached), viewed since ``active_since``, ranked by ``_ranked``. Renewing
+        them a little early costs nothing: the call is made anyway. Entries with more than
+        half their freshness left are not renewed: that would only shorten their cycle.
         """
         if limit <= 0:
             return []
@@ -118,7 +138,7 @@ class ProductIndex:
             row
             for row in self.rows(ns).values()
             if row.product_id not in exclude
-            and row.fresh_until < due_before
+            and row.half_life() <= now
             and row.last_view >= active_since
         )
         return [row.product_id for row in self._ranked(eligible, bucket)[:limit]]
@@ -194,8 +214,14 @@ class ProductIndex:
                     row = IndexRow(product_id, 0.0, 0.0, 0, 0, seen, False)
                 table[product_id] = _raw(
                     IndexRow(
-                        product_id, row.fresh_until, row.stale_until, row.views + count,
-                        row.total_views + count, max(row.last_view, seen), row.negative,
+                        product_id,
+                        row.fresh_until,
+                        row.stale_until,
+                        row.views + count,
+                        row.total_views + count,
+                        max(row.last_view, seen),
+                        row.negative,
+                        row.fetched_at,
                     )
                 )
             for product_id, entry in (fetched or {}).items():
@@ -203,8 +229,14 @@ class ProductIndex:
                 total, seen = (row.total_views, row.last_view) if row else (0, now)
                 table[product_id] = _raw(
                     IndexRow(
-                        product_id, entry.fresh_until, entry.stale_until, 0, total, seen,
+                        product_id,
+                        entry.fresh_until,
+                        entry.stale_until,
+                        0,
+                        total,
+                        seen,
                         entry.negative,
+                        entry.fetched_at,
                     )
                 )
             if len(table) > self.max_ids:

@@ -19,12 +19,13 @@ def cli() -> None:
 
 def _register_commands() -> None:
     # One import per command module; each module attaches its commands to ``cli``.
-    from affsite.cli import app  # noqa: F401  (run, serve, admin set-password)
-    from affsite.cli import api  # noqa: F401  (check, products)
-    from affsite.cli import sandbox  # noqa: F401  (sandbox)
-    from affsite.cli import resolve  # noqa: F401  (resolve)
-
-    pass
+    from affsite.cli import (  # noqa: F401
+        api,  # check, products
+        app,  # run, serve, admin set-password
+        catalog,  # quota, cache stats|clear, refresh
+        resolve,  # resolve
+        sandbox,  # sandbox
+    )
 
 
 _register_commands()

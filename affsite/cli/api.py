@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
@@ -20,7 +19,7 @@ from affsite.aliexpress.models import global_id
 from affsite.cli import cli
 from affsite.errors import AffsiteError, ProductIdError
 from affsite.gateway import check_connection, client_for
-from affsite.public_json import NOT_PROMOTABLE, available_json, unavailable_json
+from affsite.public_json import NOT_PROMOTABLE
 from affsite.settings import Settings
 
 _TITLE_WIDTH = 60
@@ -154,22 +153,8 @@ def check_command() -> None:
 @click.argument("references", nargs=-1, required=True, metavar="ID_OR_URL...")
 @click.option("--json", "as_json", is_flag=True, help="Print the public JSON array instead.")
 def products_command(references: tuple[str, ...], as_json: bool) -> None:
-    """Look products up through the configured gateway and print them in the order given."""
-    try:
-        ids = [resolve_reference(reference) for reference in references]
-    except ProductIdError as error:
-        fail(error.message, error.fix, code=2)
-    settings = current_settings()
-    try:
-        with client_for(settings) as client:
-            found = client.product_details(ids)
-    except AffsiteError as error:  # gateway failures, and settings the client refuses
-        fail(error.message, error.fix)
-    fetched_at = time.time()
-    items = [
-        available_json(found[product_id], fetched_at)
-        if product_id in found
-        else unavailable_json(product_id, NOT_PROMOTABLE)
-        for product_id in ids
-    ]
-    click.echo(format_json(items) if as_json else format_table(items))
+    """Look products up (through the cache, the shared quota and limits) and print them in
+    the order given."""
+    from affsite.cli.catalog import show_products
+
+    show_products(references, as_json)

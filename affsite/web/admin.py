@@ -99,9 +99,20 @@ def logout() -> Response:
 
 @bp.get("/")
 def dashboard() -> str:
-    """The admin's start page."""
+    """The admin's start page: the settings at a glance, then today's quota, the cache and
+    the gateway's recent trouble as the catalog reports them.
+    """
+    from flask import current_app
+
+    from affsite.catalog import EXTENSION_KEY
+    from affsite.moments import duration, moment
+
     state = settings_store().state()
-    return render_template("admin/dashboard.html", state=state)
+    catalog = current_app.extensions.get(EXTENSION_KEY)
+    stats = catalog.stats() if catalog is not None else None
+    return render_template(
+        "admin/dashboard.html", state=state, stats=stats, moment=moment, duration=duration
+    )
 
 
 # --- settings ---------------------------------------------------------------------------

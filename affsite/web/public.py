@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
 from werkzeug.wrappers import Response
 
-from affsite import __version__
+from affsite import __version__, gateway
 from affsite.errors import AffsiteError
+from affsite.product_answer import ProductAnswer, aggregate_status
 from affsite.settings import settings_store
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class Examples:
     """What the home page can show in its example section."""
 
     ids: tuple[str, ...]
-    answers: Sequence[Any] = ()  # catalog ProductAnswer objects, in the order of ``ids``
+    answers: Sequence[ProductAnswer] = ()  # in the order of ``ids``
     missing: str | None = None  # why no boxes can be shown, in plain words
 
 
@@ -62,13 +62,16 @@ def _examples() -> Examples:
 @bp.get("/")
 def index() -> Response:
     state = settings_store().state()
+    examples = _examples()
     page = render_template(
         "index.html",
         state=state,
-        examples=_examples(),
+        examples=examples,
         site=request.host_url.rstrip("/"),
     )
     response = Response(page, mimetype="text/html")
+    if examples.answers:
+        response.headers["X-Cache"] = aggregate_status(examples.answers)
     response.headers["Content-Security-Policy"] = HOME_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -86,4 +89,24 @@ def healthz() -> Response:
         settings_problems=state.problem_fields(),
     )
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/sandbox-media/<name>")
+def sandbox_media(name: str) -> Response:
+    """Product images of the built-in sandbox, so demo boxes render with no internet.
+
+    Only in demo mode: once real credentials are saved, product images come from AliExpress.
+    """
+    if not settings_store().state().settings.demo_mode:
+        abort(404)
+    found = gateway.demo_sandbox().media(name)
+    if found is None:
+        abort(404)
+    body, content_type = found
+    response = Response(body, mimetype=content_type)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # SVG opened directly must not run anything.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response

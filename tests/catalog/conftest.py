@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from affsite.aliexpress.sandbox import Sandbox
 from affsite.cache import open_stores
@@ -69,3 +70,25 @@ def catalog(make_catalog: MakeCatalog) -> Catalog:
 @pytest.fixture
 def promotable(sandbox: Sandbox) -> list[str]:
     return sandbox.catalog.promotable_ids()
+
+
+@pytest.fixture
+def web_app(tmp_path: Path, clock: FakeClock, catalog: Catalog) -> Flask:
+    """The real app, with the test's catalog (sandbox gateway, fake time) installed."""
+    from affsite import catalog as catalog_module
+    from affsite import create_app
+    from affsite.web import api
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
+            "WTF_CSRF_ENABLED": False,
+            "CLOCK": clock,
+        }
+    )
+    catalog_module.init_app(app, catalog)
+    if "api" not in app.blueprints:
+        api.init_app(app)
+    return app

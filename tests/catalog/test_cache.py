@@ -35,8 +35,10 @@ def test_values_round_trip_as_json_and_counters_stay_numbers(tmp_path: Path) -> 
     stores = open_stores(tmp_path / "cache")
     try:
         stores.data.set("entry", {"data": {"title": "<b>x</b>", "images": ["a"]}, "n": None})
-        assert stores.data.get("entry") == {"data": {"title": "<b>x</b>", "images": ["a"]},
-                                            "n": None}
+        assert stores.data.get("entry") == {
+            "data": {"title": "<b>x</b>", "images": ["a"]},
+            "n": None,
+        }
         stores.ctl.set("count", 41)
         assert stores.ctl.atomic(lambda tx: tx.get("count") + 1) == 42
         big = {"blob": "x" * 100_000}  # stored as a file, still JSON

@@ -195,9 +195,7 @@ def test_gateway_ban_reported_by_an_attempt_is_shared(
 def test_gate_opens_the_breaker_after_repeated_gateway_failures(
     stores: CacheStores, clock: FakeClock
 ) -> None:
-    gate = Gate(
-        stores.ctl, clock, clock.sleep, events=EventLog(stores.ctl), breaker_threshold=2
-    )
+    gate = Gate(stores.ctl, clock, clock.sleep, events=EventLog(stores.ctl), breaker_threshold=2)
     settings = Settings(rate_limit=100)
     for _ in range(2):
         gate.before_attempt(settings, VIEW, "w")

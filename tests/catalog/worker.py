@@ -44,6 +44,8 @@ def main(job: dict[str, Any]) -> dict[str, Any]:
         client_factory=factory,
         poll_interval=0.02,
     )
+    if job.get("ready_file"):
+        Path(job["ready_file"]).touch()
     start = Path(job["start_file"]) if job.get("start_file") else None
     deadline = time.monotonic() + 20
     while start is not None and not start.exists() and time.monotonic() < deadline:

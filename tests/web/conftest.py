@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,13 @@ from affsite.clock import FakeClock
 from .helpers import ADMIN_PASSWORD, log_in, password_store
 
 MakeApp = Callable[..., Flask]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    # Starts at the real time: demo mode signs requests for the process-wide demo sandbox,
+    # which checks timestamps against the real clock as the real gateway does.
+    return FakeClock(start=float(int(time.time())))
 
 
 @pytest.fixture

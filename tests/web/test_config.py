@@ -120,7 +120,7 @@ def test_proxy_fix_trusts_the_configured_number_of_proxies(make_app: MakeApp) ->
     response = app.test_client().get(
         "/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "shop.example"}
     )
-    assert "https://shop.example/embed/iframe/" in response.get_data(as_text=True)
+    assert "https://shop.example/api/v1/products?ids=" in response.get_data(as_text=True)
 
 
 def test_services_live_in_app_extensions(make_app: MakeApp) -> None:

@@ -90,20 +90,47 @@ def test_dashboard_summarises_the_settings(admin: FlaskClient) -> None:
     assert "Missing or invalid: app_key, app_secret." in page
 
 
-def test_home_page_explains_and_shows_embed_code(client: FlaskClient) -> None:
+def test_home_page_explains_and_shows_working_snippets(client: FlaskClient) -> None:
     page = client.get("/").get_data(as_text=True)
     assert "AliExpress product boxes for any website" in page
-    assert "[aliexpress id=&#34;1005004757833857&#34;]" in page
-    assert "http://localhost/embed/iframe/1005004757833857" in page
+    assert "http://localhost/api/v1/products?ids=1005004757833857,33006951782" in page
+    assert "affsite products 1005004757833857 33006951782 --json" in page
     assert "<script" in page and "static/js/copy.js" in page
     assert not re.search(r"<script>(?!</script>)", page), "no inline scripts (CSP)"
     assert "https://fonts." not in page and "cdn" not in page.lower()
 
 
-def test_home_page_says_plainly_what_is_missing_without_a_catalog(client: FlaskClient) -> None:
+def test_home_page_snippets_answer_as_shown(client: FlaskClient) -> None:
     page = client.get("/").get_data(as_text=True)
-    assert "No example boxes yet." in page
-    assert "The product catalog is not set up in this app" in page
+    url = re.search(r"http://localhost(/api/v1/products\?ids=[0-9,]+)", page)
+    assert url is not None
+    items = client.get(url.group(1)).get_json()
+    assert [item["id"] for item in items] == ["1005004757833857", "33006951782"]
+    assert all(item["available"] for item in items)
+
+
+def test_demo_home_page_shows_sandbox_boxes_with_local_images(client: FlaskClient) -> None:
+    first = client.get("/")
+    page = first.get_data(as_text=True)
+    assert first.headers["X-Cache"] == "MISS"
+    assert "Wireless Earbuds" in page
+    images = re.findall(r'<img src="(/sandbox-media/[^"]+)"', page)
+    assert len(images) == 2
+    image = client.get(images[0])
+    assert image.status_code == 200
+    assert image.mimetype == "image/svg+xml"
+    assert "default-src 'none'" in image.headers["Content-Security-Policy"]
+    assert client.get("/").headers["X-Cache"] == "HIT"
+
+
+def test_sandbox_images_are_not_served_outside_demo_mode(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert client.get("/sandbox-media/33006951782-0.svg").status_code == 200
+    assert client.get("/sandbox-media/..%2Fsecret_key").status_code == 404
+    monkeypatch.setenv("AFFSITE_APP_KEY", "12345")
+    monkeypatch.setenv("AFFSITE_APP_SECRET", "x" * 32)
+    assert client.get("/sandbox-media/33006951782-0.svg").status_code == 404
 
 
 @dataclass
@@ -127,6 +154,7 @@ class Product:
 class Answer:
     id: str
     product: Product | None
+    status: str = "HIT"
 
 
 class FakeCatalog:
@@ -174,7 +202,8 @@ def test_home_page_survives_a_failing_catalog(make_app: MakeApp) -> None:
 def test_pages_use_only_local_assets(admin: FlaskClient) -> None:
     for path in ("/", "/admin/", "/admin/settings"):
         page = admin.get(path).get_data(as_text=True)
-        for url in re.findall(r'(?:src|href)="([^"#]+)"', page):
+        # Scripts, images and stylesheets come from this site; only links lead elsewhere.
+        for url in re.findall(r'(?:\ssrc="|<link[^>]*\shref=")([^"#]+)"', page):
             assert url.startswith("/") or url.startswith("http://localhost/"), (path, url)
     with admin.get("/static/css/affsite.css") as css:
         assert css.status_code == 200

@@ -1,0 +1,210 @@
+"""``affsite quota``, ``affsite cache stats|clear``, ``affsite refresh``, and the catalog side
+of ``affsite products`` (looked up through the cache, the shared limits and the quota, printed
+with the same table and JSON as the direct gateway look-up).
+
+``affsite refresh`` is meant for cron: it renews the entries that expire soonest (most viewed
+first) within a budget of gateway calls, so visitors rarely meet an expired product.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from affsite.catalog import FALLBACK, Catalog, CatalogStats
+from affsite.cli import cli
+from affsite.errors import ProductIdError
+from affsite.moments import duration, moment
+
+_GENERIC_FIX = "Run `affsite cache stats` to see the recent gateway errors."
+
+
+def current_catalog() -> Catalog:
+    """The catalog of the current app (built here if the app has none yet)."""
+    from flask import current_app
+
+    from affsite import catalog as catalog_module
+
+    if catalog_module.EXTENSION_KEY not in current_app.extensions:
+        catalog_module.init_app(current_app)
+    return catalog_module.get_catalog()
+
+
+def when(epoch: float) -> str:
+    """``2024-06-01 16:00 UTC (local: 2024-06-01 18:00 CEST)``."""
+    texts = moment(epoch)
+    return f"{texts['utc']} (local: {texts['local']})"
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat()
+
+
+# --- products --------------------------------------------------------------------------------
+
+
+def show_products(references: Sequence[str], as_json: bool) -> None:
+    """Print products through the catalog; exit 1 when some could not be fetched, 2 when an
+    input names no product (nothing is looked up then).
+    """
+    from affsite.cli.api import fail, format_json, format_table, resolve_reference
+
+    try:
+        ids = [resolve_reference(reference) for reference in references]
+    except ProductIdError as error:
+        fail(error.message, error.fix, code=2)
+    catalog = current_catalog()
+    answers = catalog.products(ids, purpose="cli")
+    catalog.flush()
+    items = [answer.to_json() for answer in answers]
+    click.echo(format_json(items) if as_json else format_table(items))
+    failed = [answer for answer in answers if answer.status == FALLBACK]
+    if failed:
+        first = failed[0]
+        problem = first.problem or (
+            f"{len(failed)} product(s) could not be fetched ({first.reason})"
+        )
+        fail(problem, first.fix or _GENERIC_FIX)
+
+
+# --- quota -------------------------------------------------------------------------------------
+
+
+@cli.command("quota")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def quota_command(as_json: bool) -> None:
+    """Gateway requests used and left today, and when the count resets (00:00 Beijing)."""
+    status = current_catalog().quota()
+    if as_json:
+        data = status.to_json()
+        data["resets_at_local"] = datetime.fromtimestamp(status.reset_at).astimezone().isoformat()
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"Used today:  {status.used} of {status.limit}")
+    click.echo(
+        f"Left:        {status.left} ({status.view_left} for pages, "
+        f"{min(status.reserve, status.left)} kept for admin actions)"
+    )
+    click.echo(f"Quota day:   {status.day} (Beijing time)")
+    click.echo(f"Resets at:   {when(status.reset_at)}, in {duration(status.resets_in)}")
+
+
+# --- cache -------------------------------------------------------------------------------------
+
+
+@cli.group("cache")
+def cache_group() -> None:
+    """Inspect or empty the product cache."""
+
+
+def stats_lines(stats: CatalogStats) -> list[str]:
+    ratio = f"{stats.hit_ratio:.1%}" if stats.hit_ratio is not None else "no answers yet"
+    counts = " · ".join(
+        f"{name} {stats.counters.get(name, 0)}"
+        for name in ("HIT", "MISS", "STALE", "NEGATIVE", "FALLBACK")
+    )
+    quota = stats.quota
+    lines = [
+        f"Cache:       {stats.cache_state} - {stats.cache_summary}",
+        f"Entries:     {stats.entries} ({stats.volume_bytes // 1024} KiB), "
+        f"{stats.indexed_products} products tracked",
+        f"Answers:     {counts}",
+        f"Hit ratio:   {ratio} (stale answers served: {stats.counters.get('STALE', 0)})",
+        f"Quota:       {quota.used} of {quota.limit} used today, {quota.left} left; "
+        f"resets {when(quota.reset_at)}",
+        f"Breaker:     {stats.breaker.state}"
+        + (f" until {when(stats.breaker.open_until)}" if stats.breaker.open_until else ""),
+        f"Ban:         {'until ' + when(stats.ban_until) if stats.ban_until else 'none'}",
+    ]
+    if stats.recent_errors:
+        lines.append("Recent gateway errors:")
+        for error in stats.recent_errors:
+            at = error.get("at")
+            stamp = when(at) if isinstance(at, int | float) else "?"
+            lines.append(f"  {stamp}  {error.get('message')}")
+    if stats.stopped_promotable:
+        lines.append("Stopped being promotable:")
+        for item in stats.stopped_promotable:
+            lines.append(f"  {item.get('id')}  {item.get('title') or ''}".rstrip())
+    return lines
+
+
+@cache_group.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def cache_stats_command(as_json: bool) -> None:
+    """Entries, hit ratio, stale answers, quota, breaker and recent gateway errors."""
+    from affsite.cli.api import printable
+
+    stats = current_catalog().stats()
+    if as_json:
+        data: dict[str, Any] = stats.to_json()
+        data["breaker"]["open_until"] = _iso(stats.breaker.open_until)
+        data["ban_until"] = _iso(stats.ban_until)
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    for line in stats_lines(stats):
+        click.echo(printable(line) if line.startswith("  ") else line)
+
+
+@cache_group.command("clear")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def cache_clear_command(yes: bool) -> None:
+    """Forget every cached product (the quota count and limits are kept)."""
+    if not yes:
+        click.confirm(
+            "Every product will be fetched again, which spends quota. Clear the cache?",
+            abort=True,
+        )
+    removed = current_catalog().clear()
+    click.echo(f"Removed {removed} cached entries.")
+
+
+# --- refresh ---------------------------------------------------------------------------------
+
+
+@cli.command("refresh")
+@click.option(
+    "--budget",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Most gateway calls to spend.",
+)
+@click.option(
+    "--horizon",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Renew entries expiring within this many seconds "
+    "[default: a quarter of the cache expiration time].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def refresh_command(budget: int, horizon: float | None, as_json: bool) -> None:
+    """Renew the cached products that expire soonest (most viewed first), for cron."""
+    catalog = current_catalog()
+    due = catalog.due_for_refresh(horizon)
+    planned = min(len(due), budget * catalog.settings().batch_size)
+    if planned:
+        with click.progressbar(length=planned, label="Refreshing products", file=sys.stderr) as bar:
+            report = catalog.refresh(budget, horizon=horizon, progress=lambda n: bar.update(n))
+    else:
+        report = catalog.refresh(budget, horizon=horizon)
+    catalog.flush()
+    left = max(0, report.due - len(report.ids))
+    if as_json:
+        click.echo(json.dumps({**report.to_json(), "still_due": left}, indent=2))
+    else:
+        click.echo(
+            f"Refreshed {report.refreshed} product(s), {report.not_promotable} not promotable, "
+            f"{report.failed} failed, with {report.calls} gateway call(s); {left} still due."
+        )
+    if report.stopped:
+        click.echo(f"Stopped early: {report.stopped.replace('_', ' ')}.", err=True)
+    if report.stopped in ("credentials_rejected", "not_configured"):
+        sys.exit(1)

@@ -1,0 +1,109 @@
+"""The public JSON API.
+
+``GET /api/v1/products?ids=1005004757833857,33006951782`` answers a JSON array with one item
+per id, in the order asked, in the shape of ``affsite.public_json``: a product, or
+``{"id", "available": false, "reason"}``. Product page URLs are accepted in place of ids
+(read offline; short links are not followed here). At most ``MAX_IDS`` ids per request.
+
+Headers:
+
+* ``X-Cache``: how the answer was made. For several ids it is the *worst* status among
+  them, in the order HIT < NEGATIVE < MISS < STALE < FALLBACK, so a single HIT means every
+  product came fresh from the cache. ``X-Cache-Detail`` counts each status
+  (``HIT=3, MISS=1``).
+* ``Cache-Control``: public. Fresh answers may be kept 5 minutes and then served stale while
+  revalidating or on error (RFC 5861), so a proxy or CDN in front absorbs most traffic; stale
+  and fallback answers are kept only briefly so they are replaced soon.
+* ``Access-Control-Allow-Origin: *``: public data, no cookies involved.
+
+A bad request (no ids, too many) is a 400 with ``{"error", "fix"}``; a gateway problem is
+never an HTTP error, only ``"available": false`` items.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from flask import Blueprint, Flask, jsonify, request
+from werkzeug.wrappers import Response
+
+from affsite.aliexpress.models import global_id
+from affsite.catalog import (
+    FALLBACK,
+    STALE,
+    STATUS_SEVERITY,
+    ProductAnswer,
+    aggregate_status,
+    get_catalog,
+)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_IDS = 50
+
+_FRESH_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=3600, stale-if-error=86400"
+_SHORT_CACHE_CONTROL = {STALE: "public, max-age=60", FALLBACK: "public, max-age=30"}
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+def _requested_ids() -> list[str]:
+    items: list[str] = []
+    for value in request.args.getlist("ids"):
+        items.extend(part.strip() for part in value.split(",") if part.strip())
+    return items
+
+
+def _product_id(text: str) -> str:
+    """An id from an id or a product page URL; unusable text is passed on as is (the
+    catalog answers it with ``"reason": "invalid_id"``).
+    """
+    direct = global_id(text)
+    if direct is not None:
+        return direct
+    from affsite.product_ids import resolve
+
+    resolution = resolve(text[:2048], offline=True)
+    return resolution.id or text
+
+
+def _bad_request(error: str, fix: str) -> Response:
+    response = jsonify({"error": error, "fix": fix})
+    response.status_code = 400
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def cache_headers(response: Response, answers: list[ProductAnswer]) -> None:
+    """X-Cache, X-Cache-Detail and Cache-Control for ``answers`` (see the module doc)."""
+    worst = aggregate_status(answers)
+    counts = Counter(answer.status for answer in answers)
+    response.headers["X-Cache"] = worst
+    response.headers["X-Cache-Detail"] = ", ".join(
+        f"{status}={counts[status]}" for status in STATUS_SEVERITY if counts[status]
+    )
+    response.headers["Cache-Control"] = _SHORT_CACHE_CONTROL.get(worst, _FRESH_CACHE_CONTROL)
+
+
+@bp.get("/products")
+def products() -> Response:
+    """Products by id or URL, as a JSON array in the order asked."""
+    asked = _requested_ids()
+    if not asked:
+        return _bad_request(
+            "no product ids given",
+            "Add ?ids= with one or more AliExpress product ids, separated by commas.",
+        )
+    if len(asked) > MAX_IDS:
+        return _bad_request(
+            f"too many product ids ({len(asked)})",
+            f"Ask for at most {MAX_IDS} products per request.",
+        )
+    answers = get_catalog().products([_product_id(text) for text in asked], purpose="view")
+    response = jsonify([answer.to_json() for answer in answers])
+    cache_headers(response, answers)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
