@@ -49,6 +49,7 @@ from affsite.background import InlineRefresher, Refresher, ThreadRefresher
 from affsite.cache import CacheStores, open_stores
 from affsite.catalog_stats import CatalogStats, Counters, EventLog
 from affsite.clock import Clock, Sleeper, system_clock, system_sleep
+from affsite.errors import AffsiteError
 from affsite.freshness import Entry, entry_key, jitter_factor, lock_key, memo_key, namespace
 from affsite.limiter import (
     AttemptPolicy,
@@ -81,6 +82,9 @@ from affsite.settings import Settings
 
 if TYPE_CHECKING:
     from flask import Flask
+
+    from affsite.gateway import CheckResult
+    from affsite.shortlinks import ShortLinkFollower
 
 __all__ = [
     "EXTENSION_KEY",
@@ -663,6 +667,28 @@ class Catalog:
         settings = self._settings()
         context = _Context(settings, namespace(settings), PURPOSES.get(purpose, PURPOSES["admin"]))
         return self._new_client(context, _new_owner())
+
+    def check_connection(self) -> CheckResult:
+        """One cheap gateway call with the settings in force, for the settings page's "Test
+        connection" button and ``affsite check``. It is paid from the admin reserve of the
+        daily quota, so it works even when page views have spent the rest.
+        """
+        from affsite.gateway import CheckResult, check_connection
+
+        try:
+            client = self.client("admin")
+        except AffsiteError as error:
+            return CheckResult(ok=False, message=error.message, fix=error.fix)
+        with client:
+            return check_connection(client)
+
+    def short_link_follower(self) -> ShortLinkFollower:
+        """A short-link follower whose answers are kept in this cache (30 days; failures
+        briefly), so every worker asks the network once per short link. Close it after use.
+        """
+        from affsite.shortlinks import ShortLinkFollower
+
+        return ShortLinkFollower(cache=self.stores.data)
 
     def quota(self) -> QuotaStatus:
         settings = self._settings()

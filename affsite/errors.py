@@ -2,9 +2,16 @@
 
     AffsiteError
     ├── SettingsError            invalid settings; ``.errors`` maps field name -> message
+    ├── SettingsStorageError     (affsite.settings) settings.json cannot be read or written
     ├── ProductIdError           user input that is not a usable AliExpress product reference
     └── ApiError                 (affsite.aliexpress.errors) anything the gateway did or did not do
-        └── ...                  drawn in full in affsite/aliexpress/errors.py
+        ├── ...                  drawn in full in affsite/aliexpress/errors.py
+        └── CallRefused          (affsite.limiter) a shared limit said no; no call was made
+            ├── QuotaExhausted   today's quota is spent
+            ├── Banned           the gateway's rate-limit ban is still running
+            ├── GatewayDown      the circuit breaker is open after repeated failures
+            ├── CredentialsRefused  the credentials were rejected; paused until they change
+            └── RateLimited      the speed limiter had no slot in time
 
 Every error carries ``fix``: one plain-language sentence telling a site owner what to do.
 """

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://api-sg.aliexpress.com/sync"
 SETTINGS_FILE = "settings.json"
 EXTENSION_KEY = "affsite.settings"
+MAX_FEATURED_PRODUCTS = 50
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Settings:
         "As an AliExpress affiliate we earn from qualifying purchases. Prices may have changed."
     )
     allowed_embed_origins: tuple[str, ...] = ()  # sites allowed to frame our embeds; empty = any
+    featured_products: tuple[str, ...] = ()  # global product ids shown on the home page
 
     @property
     def demo_mode(self) -> bool:
@@ -85,7 +87,7 @@ LANGUAGES = (
 )  # fmt: skip
 SIGN_METHODS = ("sha256", "md5")
 
-Kind = Literal["text", "secret", "int", "float", "choice", "url", "textarea", "origins"]
+Kind = Literal["text", "secret", "int", "float", "choice", "url", "textarea", "origins", "products"]
 
 
 class SettingsStorageError(AffsiteError, OSError):
@@ -123,7 +125,11 @@ GROUPS = (
         "How long product data is kept and how hard the AliExpress API may be used. Limits "
         "are shared by every worker process.",
     ),
-    Group("display", "Display & compliance", "Text shown next to every product box."),
+    Group(
+        "display",
+        "Display & compliance",
+        "Text shown next to every product box, and the products your home page features.",
+    ),
     Group("embedding", "Embedding", "Which other websites may show your product boxes."),
     Group(
         "gateway",
@@ -312,6 +318,17 @@ SCHEMA: tuple[Field, ...] = (
         "display",
         kind="textarea",
         max_length=500,
+    ),
+    Field(
+        "featured_products",
+        "Featured products",
+        "One product per line: an ID or an AliExpress product address (stored as its ID). "
+        f"Shown on the home page, in this order; at most {MAX_FEATURED_PRODUCTS}. Short links "
+        'are accepted in the "Add products by URL" box below the form.',
+        "display",
+        kind="products",
+        max_length=20_000,
+        placeholder="https://www.aliexpress.com/item/1005004757833857.html",
     ),
     Field(
         "allowed_embed_origins",
@@ -545,6 +562,42 @@ def _parse_origins(f: Field, raw: object) -> tuple[str, ...]:
     return tuple(origins)
 
 
+def _parse_products(f: Field, raw: object) -> tuple[str, ...]:
+    # Offline on purpose: validation must not wait on the network. Short links are resolved
+    # by the "Add products by URL" box, which then saves plain ids here.
+    from affsite.product_ids import resolve
+
+    if isinstance(raw, str):
+        if len(raw) > f.max_length:
+            raise _Invalid(
+                f"{f.label}: is too long; list at most {MAX_FEATURED_PRODUCTS} products."
+            )
+        items = [line.strip() for line in raw.splitlines() if line.strip()]
+    elif isinstance(raw, list | tuple) and all(isinstance(item, str) for item in raw):
+        items = [item.strip() for item in raw if item.strip()]
+    else:
+        raise _Invalid(f"{f.label}: must be a list of product IDs or addresses.")
+    ids: list[str] = []
+    unusable: list[str] = []
+    for item in items:
+        found = resolve(item, offline=True)
+        if found.id is None:
+            unusable.append(f"{_quote(item)} ({found.error})")
+        elif found.id not in ids:
+            ids.append(found.id)
+    if unusable:
+        listed = "; ".join(unusable[:3]) + ("; …" if len(unusable) > 3 else "")
+        raise _Invalid(
+            f"{f.label}: not product references: {listed}. Paste each product's address or "
+            "its numeric ID on a line of its own."
+        )
+    if len(ids) > MAX_FEATURED_PRODUCTS:
+        raise _Invalid(
+            f"{f.label}: lists {len(ids)} products; at most {MAX_FEATURED_PRODUCTS} are allowed."
+        )
+    return tuple(ids)
+
+
 def _parse_disclosure(f: Field, raw: object) -> str:
     value = " ".join(_parse_text(f, raw).split())
     if not value:
@@ -590,6 +643,8 @@ def _parse_field(f: Field, raw: object) -> Any:
         return _parse_url(f, raw)
     if f.kind == "origins":
         return _parse_origins(f, raw)
+    if f.kind == "products":
+        return _parse_products(f, raw)
     return _parse_text(f, raw)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup
 
+from affsite import __version__
+
 
 def _create_app():  # type: ignore[no-untyped-def]
     from affsite import create_app
@@ -12,7 +14,13 @@ def _create_app():  # type: ignore[no-untyped-def]
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_default_commands=True,
+    add_version_option=False,
+)
+@click.version_option(__version__, prog_name="affsite", message="%(prog)s %(version)s")
 def cli() -> None:
     """affsite: AliExpress affiliate product boxes for any website."""
 

@@ -17,8 +17,7 @@ import click
 
 from affsite.aliexpress.models import global_id
 from affsite.cli import cli
-from affsite.errors import AffsiteError, ProductIdError
-from affsite.gateway import check_connection, client_for
+from affsite.errors import ProductIdError
 from affsite.public_json import NOT_PROMOTABLE
 from affsite.settings import Settings
 
@@ -132,14 +131,15 @@ def fail(problem: str, fix: str | None, *, code: int = 1) -> NoReturn:
 
 @cli.command("check")
 def check_command() -> None:
-    """Call the configured gateway once; print OK, or the problem and how to fix it."""
+    """Call the configured gateway once; print OK, or the problem and how to fix it.
+
+    The call goes through the shared speed limiter and is paid from the admin reserve of
+    the daily quota, exactly like the settings page's "Test connection" button.
+    """
+    from affsite.catalog import get_catalog
+
     settings = current_settings()
-    try:
-        client = client_for(settings, max_retries=1)
-    except AffsiteError as error:
-        fail(error.message, error.fix)
-    with client:
-        result = check_connection(client)
+    result = get_catalog().check_connection()
     if not result.ok:
         fail(result.message, result.fix)
     click.echo("OK")

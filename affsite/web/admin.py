@@ -7,6 +7,7 @@ the no-store / no-framing headers from ``affsite.web.security``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from flask import (
     Blueprint,
@@ -20,8 +21,15 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from affsite.catalog import get_catalog
 from affsite.errors import SettingsError
-from affsite.settings import FIELDS, SettingsStorageError, settings_store
+from affsite.product_ids import Resolution, extract_all
+from affsite.settings import (
+    FIELDS,
+    MAX_FEATURED_PRODUCTS,
+    SettingsStorageError,
+    settings_store,
+)
 from affsite.web import settings_form
 from affsite.web.auth import (
     admin_password,
@@ -124,6 +132,8 @@ def _settings_page(
     submitted: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     revealed: str | None = None,
+    products_text: str = "",
+    products_failures: Sequence[Resolution] = (),
 ) -> tuple[str, int]:
     state = settings_store().state()
     groups = settings_form.build(state, submitted, errors)
@@ -133,6 +143,9 @@ def _settings_page(
         groups=groups,
         revealed=revealed,
         clear_secret_name=settings_form.CLEAR_SECRET,
+        products_text=products_text,
+        products_failures=products_failures,
+        max_featured=MAX_FEATURED_PRODUCTS,
     )
     return page, status
 
@@ -185,6 +198,81 @@ def reveal_secret() -> tuple[str, int]:
         return _settings_page(401)
     log.info("app_secret revealed to the admin (client %s)", client)
     return _settings_page(revealed=state.settings.app_secret)
+
+
+@bp.post("/settings/test-connection")
+def test_connection() -> Response:
+    """One call to the gateway with the saved settings; the answer comes back as a notice.
+
+    The notice carries only affsite's own plain-language message and fix: never the App
+    Secret, the signature or the gateway's raw answer.
+    """
+    result = get_catalog().check_connection()
+    if result.ok:
+        where = (
+            "the built-in demo sandbox (no credentials are set)"
+            if settings_store().state().settings.demo_mode
+            else "AliExpress"
+        )
+        flash(f"Connection OK: {where} accepted the request.", "success")
+    else:
+        flash(f"Connection failed: {result.message} {result.fix or ''}".strip(), "error")
+    return redirect(url_for("admin.settings") + "#connection", code=303)
+
+
+@bp.post("/settings/products")
+def add_products() -> Response | tuple[str, int]:
+    """Add the products found in pasted text (addresses, share links, short links, ids) to
+    the featured products. Inputs that fail come back in the box with their reasons; the
+    ones that worked are saved.
+    """
+    text = request.form.get("products", "")
+    store = settings_store()
+    follower = get_catalog().short_link_follower()
+    try:
+        found = extract_all(text, follower=follower)
+    finally:
+        follower.close()
+    failures = found.failures
+    kept_text = "\n".join(failure.input for failure in failures)
+    if not found.ids and not failures:
+        flash("Paste at least one AliExpress product address or product ID.", "error")
+        return _settings_page(400, products_text=text)
+
+    current = store.state().settings.featured_products
+    new_ids = [pid for pid in found.ids if pid not in current]
+    merged = [*current, *new_ids]
+    if len(merged) > MAX_FEATURED_PRODUCTS:
+        flash(
+            f"Nothing was added: that would make {len(merged)} featured products and at most "
+            f"{MAX_FEATURED_PRODUCTS} are allowed. Remove some from the list first.",
+            "error",
+        )
+        return _settings_page(400, products_text=text)
+    if new_ids:
+        try:
+            store.save({"featured_products": merged})
+        except (SettingsError, SettingsStorageError) as exc:
+            flash(f"Nothing was added. {exc} {exc.fix}", "error")
+            return _settings_page(500, products_text=text)
+    added = len(new_ids)
+    already = len(found.ids) - added
+    summary = f"Added {added} product{'s' if added != 1 else ''} to the featured products."
+    if already:
+        summary += f" {already} {'was' if already == 1 else 'were'} already there."
+    if not failures:
+        flash(summary, "success")
+        return redirect(url_for("admin.settings") + "#add-products", code=303)
+    if added or already:
+        flash(summary, "success")
+    flash(
+        f"{len(failures)} input{'s' if len(failures) != 1 else ''} could not be used; "
+        "they are still in the box below with the reason for each.",
+        "error",
+    )
+    return _settings_page(
+        200 if found.ids else 400, products_text=kept_text, products_failures=failures
+    )
 
 
 @bp.route("/<path:_anything>", methods=["GET", "POST"])

@@ -41,8 +41,9 @@ class Examples:
     missing: str | None = None  # why no boxes can be shown, in plain words
 
 
-def _examples() -> Examples:
-    ids = tuple(str(i) for i in current_app.config["EXAMPLE_PRODUCT_IDS"])
+def _examples(featured: Sequence[str]) -> Examples:
+    # The site's featured products; until it has chosen some, the configured examples.
+    ids = tuple(featured) or tuple(str(i) for i in current_app.config["EXAMPLE_PRODUCT_IDS"])
     catalog = current_app.extensions.get(CATALOG_KEY)
     if catalog is None:
         return Examples(
@@ -62,7 +63,7 @@ def _examples() -> Examples:
 @bp.get("/")
 def index() -> Response:
     state = settings_store().state()
-    examples = _examples()
+    examples = _examples(state.settings.featured_products)
     page = render_template(
         "index.html",
         state=state,

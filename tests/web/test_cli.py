@@ -143,3 +143,14 @@ def test_serve_runs_gunicorn_with_threaded_workers(instance: Path, tmp_path: Pat
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+def test_version_is_affsite_s_own() -> None:
+    from click.testing import CliRunner
+
+    from affsite import __version__
+    from affsite.cli import cli
+
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"affsite {__version__}"

@@ -54,11 +54,24 @@ def test_settings_post_without_csrf_token_is_refused_and_changes_nothing(
     assert settings_bytes(instance) == before
 
 
-@pytest.mark.parametrize("path", ["/admin/login", "/admin/logout", "/admin/settings/reveal"])
-def test_every_admin_form_needs_a_csrf_token(csrf_admin: FlaskClient, path: str) -> None:
-    response = csrf_admin.post(path, data={"password": ADMIN_PASSWORD})
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/login",
+        "/admin/logout",
+        "/admin/settings/reveal",
+        "/admin/settings/test-connection",
+        "/admin/settings/products",
+    ],
+)
+def test_every_admin_form_needs_a_csrf_token(
+    csrf_admin: FlaskClient, path: str, instance: Path
+) -> None:
+    before = settings_bytes(instance)
+    response = csrf_admin.post(path, data={"password": ADMIN_PASSWORD, "products": "33006951782"})
     assert response.status_code == 400
     assert csrf_admin.get("/admin/").status_code == 200  # logout without token did nothing
+    assert settings_bytes(instance) == before
 
 
 def test_login_without_csrf_token_does_not_sign_in(csrf_app: Flask) -> None:
