@@ -36,11 +36,16 @@ def resolve_command(offline: bool, as_json: bool, inputs: tuple[str, ...]) -> No
     """
     follower = None
     if not offline:
-        # Only imported and built when short links may be followed; one cache per run so a
-        # list that repeats a short link asks the network once.
-        from affsite.shortlinks import MemoryCache, ShortLinkFollower
+        # Only built when short links may be followed (offline runs skip loading the app):
+        # the follower keeps answers in the site's cache, shared with the web workers, so a
+        # short link is asked of the network once a month.
+        from flask.cli import ScriptInfo
 
-        follower = ShortLinkFollower(cache=MemoryCache())
+        from affsite.catalog import get_catalog
+
+        app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+        with app.app_context():
+            follower = get_catalog().short_link_follower()
     source: Iterable[str] = inputs or _stdin_lines(sys.stdin.buffer)
     out = sys.stdout
     all_resolved = True

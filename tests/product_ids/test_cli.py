@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,7 +22,9 @@ SHORT = "https://s.click.aliexpress.com/e/_DdGYnJf"
 
 
 @pytest.fixture
-def runner() -> CliRunner:
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    # Runs that follow short links load the app, whose cache lives in the instance folder.
+    monkeypatch.setenv("AFFSITE_INSTANCE", str(tmp_path / "instance"))
     return CliRunner()
 
 
@@ -102,7 +105,10 @@ def test_errors_never_echo_terminal_control_characters(runner: CliRunner) -> Non
 def test_without_offline_short_links_are_followed(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    asked: list[str] = []
+
     def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
         return httpx.Response(
             302, headers={"Location": f"https://www.aliexpress.com/item/{G}.html"}
         )
@@ -121,6 +127,13 @@ def test_without_offline_short_links_are_followed(
 
     assert result.exit_code == 0
     assert result.output.splitlines() == [G, G]
+    assert len(asked) == 1
+
+    # A later run (another process, a web worker) finds the answer in the site's cache.
+    again = runner.invoke(cli, ["resolve", "--json", SHORT])
+    assert again.exit_code == 0
+    assert json.loads(again.output)["id"] == G
+    assert len(asked) == 1
 
 
 @pytest.mark.slow
