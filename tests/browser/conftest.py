@@ -1,0 +1,121 @@
+"""Fixtures for the browser tests: the real app behind a real HTTP server, system Chromium."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from affsite import create_app
+from affsite.web.auth import PASSWORD_KEY, AdminPassword
+
+from .helpers import (
+    ADMIN_PASSWORD,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CSP_REPORTER,
+    Problems,
+    StartSite,
+)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+
+@pytest.fixture
+def start_site(tmp_path: Path) -> Iterator[StartSite]:
+    """Start the real app on a free loopback port; answers its base URL.
+
+    ``settings`` (optional) is written to a fresh instance folder's settings.json first; with
+    no App Key and Secret in it the app runs in demo mode against the in-process sandbox.
+    The admin password is ``ADMIN_PASSWORD``, hashed cheaply.
+    """
+    from werkzeug.serving import BaseWSGIServer, make_server
+
+    running: list[tuple[BaseWSGIServer, threading.Thread]] = []
+
+    def start(settings: dict[str, Any] | None = None) -> str:
+        instance = tmp_path / f"instance-{len(running)}"
+        instance.mkdir(mode=0o700)
+        if settings is not None:
+            (instance / "settings.json").write_text(json.dumps(settings))
+        app = create_app(
+            {"INSTANCE_PATH": str(instance), "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1"}
+        )
+        password: AdminPassword = app.extensions[PASSWORD_KEY]
+        password.set(ADMIN_PASSWORD)
+        httpd = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        running.append((httpd, thread))
+        return f"http://127.0.0.1:{httpd.server_port}"
+
+    try:
+        yield start
+    finally:
+        for httpd, thread in running:
+            httpd.shutdown()
+            thread.join(timeout=10)
+            httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless system Chromium for every browser test in this process."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def problems() -> Problems:
+    return Problems()
+
+
+@pytest.fixture
+def page(browser: Browser, problems: Problems) -> Iterator[Page]:
+    """A fresh browser context (no cookies) 1280 px wide, recording every problem it sees:
+    console errors (CSP violations included), uncaught exceptions, failed or 4xx/5xx requests,
+    and dialogs (which it dismisses)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(CSP_REPORTER)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.on(
+        "console",
+        lambda msg: problems.console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda exc: problems.page_errors.append(str(exc)))
+    page.on(
+        "requestfailed",
+        lambda req: problems.failed_requests.append(f"{req.url}: {req.failure}"),
+    )
+    page.on(
+        "response",
+        lambda resp: (
+            problems.failed_requests.append(f"{resp.url}: HTTP {resp.status}")
+            if resp.status >= 400
+            else None
+        ),
+    )
+
+    def on_dialog(dialog: Any) -> None:
+        problems.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    try:
+        yield page
+    finally:
+        context.close()
