@@ -29,7 +29,9 @@ def signature_is_valid(form: dict[str, str], secret: str = SECRET) -> bool:
     return sign(rest, secret, form["sign_method"]) == form.get("sign")
 
 
-def envelope(method: str, result: Any, *, code: Any = 200, msg: str = "Call succeeds") -> dict:
+def envelope(
+    method: str, result: Any, *, code: Any = 200, msg: str = "Call succeeds"
+) -> dict[str, Any]:
     return {
         response_key(method): {
             "resp_result": {"resp_code": code, "resp_msg": msg, "result": result},
@@ -38,7 +40,7 @@ def envelope(method: str, result: Any, *, code: Any = 200, msg: str = "Call succ
     }
 
 
-def error_body(code: str, msg: str, kind: str = "ISV") -> dict:
+def error_body(code: str, msg: str, kind: str = "ISV") -> dict[str, Any]:
     return {
         "error_response": {
             "type": kind,

@@ -32,7 +32,7 @@ def test_documented_example_product_parses_to_display_values() -> None:
 
 
 @pytest.mark.parametrize("raw_id", [1005004757833857, "1005004757833857", " 1005004757833857 "])
-def test_ids_as_number_or_string_become_the_same_string(raw_id: object) -> None:
+def test_ids_as_number_or_string_become_the_same_string(raw_id: int | str) -> None:
     assert Product.from_api(raw_product(raw_id)).id == "1005004757833857"
 
 

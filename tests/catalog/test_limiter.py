@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,14 +34,14 @@ VIEW = AttemptPolicy(uses_reserve=False, max_rate_wait=2.0)
 ADMIN = AttemptPolicy(uses_reserve=True, max_rate_wait=2.0)
 
 
-def utc(*parts: int) -> float:
-    return datetime(*parts, tzinfo=UTC).timestamp()  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> float:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp()
 
 
 @pytest.fixture
-def stores(tmp_path: Path) -> CacheStores:
+def stores(tmp_path: Path) -> Iterator[CacheStores]:
     opened = open_stores(tmp_path / "cache")
-    yield opened  # type: ignore[misc]
+    yield opened
     opened.close()
 
 
