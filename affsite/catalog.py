@@ -630,8 +630,12 @@ class Catalog:
             "fix": failure.fix,
             "until": until,
         }
+        # Not memoised: a full limiter clears within seconds, and rejected credentials are
+        # already paused by the breaker (keyed by the credentials), which lets a corrected
+        # App Secret or sign method work on the very next page.
+        remember = failure.reason not in (RATE_LIMITED, CREDENTIALS_REJECTED)
         for pid in asked:
-            if failure.reason != RATE_LIMITED:  # a full limiter clears within seconds
+            if remember:
                 self._ctl.set(memo_key(context.ns, pid), memo, expire=self.error_memo_seconds + 60)
             self._hand_off(context.ns, pid, failure)
         self._locks.release([lock_key(context.ns, pid) for pid in batch], owner)

@@ -38,6 +38,7 @@ ENV_PREFIX = "AFFSITE_"
 INSTANCE_ENV = "AFFSITE_INSTANCE"
 ADMIN_PASSWORD_ENV = "AFFSITE_ADMIN_PASSWORD"  # noqa: S105 (a variable name)
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
+MIN_SECRET_KEY_LENGTH = 32
 
 DEFAULTS: Mapping[str, Any] = {
     # Signs session cookies and CSRF tokens. None: generated once into <instance>/secret_key.
@@ -129,7 +130,21 @@ def load(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     ensure_private_dir(Path(app.instance_path))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+    elif not app.config.get("TESTING"):
+        _refuse_weak_secret_key(app.config["SECRET_KEY"])
     _trust_proxies(app, int(app.config["PROXY_FIX"]))
+
+
+def _refuse_weak_secret_key(key: str | bytes) -> None:
+    # The key signs admin sessions and CSRF tokens: a short or placeholder value ("dev",
+    # "changeme") would let anyone who guesses it forge them. Tests may use short keys.
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise RuntimeError(
+            f"SECRET_KEY is too short ({len(key)} characters; at least "
+            f"{MIN_SECRET_KEY_LENGTH} are needed). Remove AFFSITE_SECRET_KEY and any "
+            "SECRET_KEY in instance/config.py to let affsite generate one, or set one made by: "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
 
 
 def instance_secret_key(instance: Path) -> str:
@@ -145,7 +160,7 @@ def instance_secret_key(instance: Path) -> str:
         log.warning("%s was readable by others (mode %o); restricting it to 0600", path, mode)
         path.chmod(0o600)
     key = path.read_text(encoding="ascii").strip()
-    if len(key) < 32:
+    if len(key) < MIN_SECRET_KEY_LENGTH:
         raise RuntimeError(
             f"{path} does not hold a usable secret key; delete the file and start affsite "
             "again to generate a new one (everyone will have to log in again)."

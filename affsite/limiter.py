@@ -251,13 +251,15 @@ class RateLimiter:
             now = self._clock()
             state = _json_dict(tx.get(self.KEY)) or {}
             tokens = _number(state.get("tokens"), capacity)
-            last = _number(state.get("at"), now)
-            elapsed = max(0.0, now - last)  # a clock that went back refills nothing
+            # A clock that went back refills nothing this time, and the bucket carries on
+            # from the new time instead of waiting for the clock to catch up.
+            last = min(_number(state.get("at"), now), now)
+            elapsed = now - last
             tokens = min(capacity, tokens + elapsed * rate)
             wait = 0.0 if tokens >= 1.0 else (1.0 - tokens) / rate
             if wait > max_wait:
                 return None
-            tx.set(self.KEY, {"tokens": tokens - 1.0, "at": max(now, last)})
+            tx.set(self.KEY, {"tokens": tokens - 1.0, "at": now})
             return wait
 
         try:
@@ -305,9 +307,20 @@ class BanState:
 
     def active(self) -> dict[str, Any] | None:
         state = _json_dict(self._ctl.get(self.KEY))
-        if state is None or _number(state.get("until")) <= self._clock():
+        if state is None:
             return None
-        return state
+        now = self._clock()
+        until = _number(state.get("until"))
+        since = _number(state.get("since"), now)
+        if now < since:
+            # The clock went back since the ban was recorded: the ban lasts as long as
+            # announced, counted from now, not until the clock catches up. Recorded again so
+            # every process counts from the same moment.
+            until = now + max(0.0, until - since)
+            state = {**state, "until": until, "since": now}
+            with contextlib.suppress(StoreError):
+                self._ctl.set(self.KEY, state, expire=max(1.0, until - now) + _SAFETY_MARGIN)
+        return state if until > now else None
 
     def check(self) -> None:
         """:raise Banned: a ban is in force."""
@@ -393,7 +406,9 @@ class CircuitBreaker:
         if not open_until:
             return
         now = self._clock()
-        if now < open_until:
+        # No pause is ever longer than max_reset_timeout; a longer one means the clock went
+        # back, and then the probe is due now.
+        if now < open_until and open_until - now <= self.max_reset_timeout:
             raise GatewayDown(
                 f"AliExpress failed {int(_number(state.get('failures')))} times in a row; "
                 f"calls are paused for {max(1, math.ceil(open_until - now))} s",

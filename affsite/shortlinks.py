@@ -355,7 +355,9 @@ class ShortLinkFollower:
             return ""
         body = bytearray()
         try:
-            for chunk in response.iter_bytes(chunk_size=16 * 1024):
+            # No chunk_size: a fixed size would wait for that many bytes before the deadline
+            # is looked at again, so a dripping server could hold the walk.
+            for chunk in response.iter_bytes():
                 body.extend(chunk)
                 if len(body) >= self._body_limit or self._clock() >= deadline:
                     break

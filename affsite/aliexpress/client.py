@@ -450,10 +450,13 @@ class AliExpressClient:
         )
         body = urlencode(form).encode("ascii")
         timeout = self._attempt_timeout(remaining)
+        # httpx's read timeout is per chunk: a gateway dripping bytes could hold the call
+        # forever, so the body must also arrive before the call's own deadline.
+        read_until = self._clock() + max(0.1, remaining)
         logger.debug("calling %s", method)
         try:
             with self._http.stream("POST", self.api_url, content=body, timeout=timeout) as answer:
-                content = self._read_capped(answer)
+                content = self._read_capped(answer, read_until)
                 status = answer.status_code
         except httpx.TimeoutException as exc:
             raise GatewayUnavailable(f"{self._host} did not answer in time") from exc
@@ -482,14 +485,15 @@ class AliExpressClient:
             pool=capped(self._timeout.pool),
         )
 
-    @staticmethod
-    def _read_capped(answer: httpx.Response) -> bytes:
+    def _read_capped(self, answer: httpx.Response, read_until: float) -> bytes:
         chunks: list[bytes] = []
         size = 0
         for chunk in answer.iter_bytes():
             size += len(chunk)
             if size > MAX_BODY_BYTES:
                 raise GatewayUnavailable("AliExpress sent an answer far larger than expected")
+            if self._clock() > read_until:
+                raise GatewayUnavailable(f"{self._host} did not answer in time")
             chunks.append(chunk)
         return b"".join(chunks)
 

@@ -112,14 +112,6 @@ def test_a_gateway_that_never_answers_costs_at_most_the_deadline(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "client.py _read_capped reads the body chunk by chunk with no total-time check: "
-        "httpx's read timeout is per chunk, so a gateway dripping one byte every 0.1 s "
-        "holds the call past its deadline (until the body ends)"
-    ),
-)
 def test_a_slow_drip_body_cannot_outlast_the_deadline(
     misbehaving: tuple[Misbehaving, str],
 ) -> None:

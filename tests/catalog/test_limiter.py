@@ -134,6 +134,29 @@ def test_a_ban_stops_every_process_until_it_ends(tmp_path: Path, clock: FakeCloc
     second.close()
 
 
+def test_a_ban_lasts_as_announced_even_when_the_clock_goes_back(
+    stores: CacheStores, clock: FakeClock
+) -> None:
+    bans = BanState(stores.ctl, clock)
+    bans.ban(30, "this ban will last 30 seconds")
+    clock.advance(-86_400)  # the machine's clock is corrected by a day
+    with pytest.raises(Banned):
+        bans.check()
+    clock.advance(31)
+    bans.check()  # over after its 30 s, not after a day
+
+
+def test_a_clock_set_back_does_not_stretch_an_open_breaker(
+    stores: CacheStores, clock: FakeClock
+) -> None:
+    breaker = CircuitBreaker(stores.ctl, clock, threshold=1, reset_timeout=60)
+    breaker.record_failure("GatewayUnavailable")
+    with pytest.raises(GatewayDown):
+        breaker.check("creds", "w1")
+    clock.advance(-86_400)
+    breaker.check("creds", "w1")  # the probe is due now, not in a day
+
+
 def test_breaker_opens_after_k_failures_and_lets_exactly_one_probe_through(
     stores: CacheStores, clock: FakeClock
 ) -> None:

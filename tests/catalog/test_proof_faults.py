@@ -177,15 +177,6 @@ def test_rejected_credentials_cost_one_call_then_none_until_the_settings_change(
     assert catalog.product(promotable[1]).available
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "catalog.py _failed memoises a credentials_rejected failure for a minute under "
-        "memo_key(namespace, id), and freshness.namespace leaves out app_secret and "
-        "sign_method, so fixing the secret does not clear it: the product the owner was "
-        "looking at keeps failing for up to 60 s after the fix"
-    ),
-)
 def test_a_fixed_secret_works_on_the_very_next_page(
     catalog: Catalog, sandbox: Sandbox, settings: SettingsBox, promotable: list[str]
 ) -> None:
@@ -233,14 +224,6 @@ def test_a_clock_jump_back_a_day_expires_nothing_and_keeps_each_days_count(
     assert catalog.quota().used == today.used
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "limiter.py RateLimiter.acquire: after the wall clock goes back, the bucket keeps "
-        "'at' = max(now, last) and refills nothing until the clock catches up, so every "
-        "gateway call is refused (rate_limited) for as long as the jump"
-    ),
-)
 def test_after_the_clock_is_set_back_a_day_new_products_are_still_fetched(
     make_catalog: MakeCatalog,
     sandbox: Sandbox,

@@ -208,14 +208,6 @@ def test_every_hop_is_sent_with_short_connect_and_read_timeouts(
         assert 0 < timeouts["read"] <= 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "shortlinks.py _read_capped iterates response.iter_bytes(chunk_size=16 * 1024), which "
-        "buffers until 16 KiB have arrived, so the deadline is checked once per 16 KiB: a "
-        "server dripping a few bytes per read timeout holds the follower for hours"
-    ),
-)
 def test_a_body_dripping_slowly_is_abandoned_at_the_deadline(
     make_follower: MakeFollower, clock: FakeClock
 ) -> None:

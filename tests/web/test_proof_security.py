@@ -442,14 +442,6 @@ def test_sql_metacharacters_in_a_client_address_are_only_data(make_app: MakeApp)
 # --- G. the session key ----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "config.py load() accepts any SECRET_KEY from AFFSITE_SECRET_KEY or instance/config.py "
-        "(only the generated file is checked for >= 32 characters), so a placeholder such as "
-        "'dev' signs sessions and CSRF tokens in production"
-    ),
-)
 @pytest.mark.parametrize("placeholder", ["dev", "changeme", "secret-key", "x" * 10])
 def test_a_placeholder_secret_key_is_refused_at_startup(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, placeholder: str
