@@ -27,6 +27,7 @@ Purposes: ``view`` (pages, embeds, the JSON API; may not touch the admin reserve
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import threading
@@ -68,6 +69,7 @@ from affsite.product_answer import (
     INVALID_ID,
     MISS,
     NEGATIVE,
+    NEW_PRODUCT_LIMIT,
     NOT_CONFIGURED,
     NOT_PROMOTABLE,
     RATE_LIMITED,
@@ -185,6 +187,13 @@ class _Failure:
 
 Outcome = Entry | _Failure
 
+_NEW_PRODUCT_REFUSED = _Failure(
+    NEW_PRODUCT_LIMIT,
+    "Public requests asked for more new products today than the new-product allowance pays for.",
+    "Feature the products you show (settings page, Add products by URL) or raise the share "
+    "for new products from public requests.",
+)
+
 
 @dataclass(frozen=True)
 class _Context:
@@ -297,13 +306,20 @@ class Catalog:
 
     # --- answering ---------------------------------------------------------------------------
 
-    def products(self, ids: Sequence[str], *, purpose: str = "view") -> list[ProductAnswer]:
+    def products(
+        self, ids: Sequence[str], *, purpose: str = "view", anonymous: bool = False
+    ) -> list[ProductAnswer]:
         """One answer per id, in the order asked (duplicates answered alike). Never raises:
         whatever goes wrong becomes a ``FALLBACK`` answer with a reason word.
+
+        ``anonymous``: the ids come from a public request anyone can make (the JSON API,
+        embeds), not from the site's own pages. Ids that are neither cached nor featured are
+        then fetched only within the daily new-product allowance (``new_product_share``);
+        beyond it they are answered ``new_product_limit`` and not remembered.
         """
         wanted = list(ids)
         try:
-            return self._products(wanted, PURPOSES.get(purpose, PURPOSES["view"]))
+            return self._products(wanted, PURPOSES.get(purpose, PURPOSES["view"]), anonymous)
         except Exception:
             log.exception("catalog failed; answering %d id(s) with fallbacks", len(wanted))
             return [
@@ -311,10 +327,14 @@ class Catalog:
                 for raw in wanted
             ]
 
-    def product(self, product_id: str, *, purpose: str = "view") -> ProductAnswer:
-        return self.products([product_id], purpose=purpose)[0]
+    def product(
+        self, product_id: str, *, purpose: str = "view", anonymous: bool = False
+    ) -> ProductAnswer:
+        return self.products([product_id], purpose=purpose, anonymous=anonymous)[0]
 
-    def _products(self, raw_ids: list[str], purpose: Purpose) -> list[ProductAnswer]:
+    def _products(
+        self, raw_ids: list[str], purpose: Purpose, anonymous: bool
+    ) -> list[ProductAnswer]:
         settings = self._settings()
         ns = namespace(settings)
         now = self._clock()
@@ -324,6 +344,7 @@ class Catalog:
         answers: dict[str, ProductAnswer] = {}
         stale: list[str] = []
         cold: list[str] = []
+        never_cached: set[str] = set()
         for pid in unique:
             cached = self._read(ns, pid)
             fresh = cached is not None and cached.fresh(now)
@@ -332,6 +353,8 @@ class Catalog:
                 answer = self._answer(ns, pid, cached, HIT if fresh else STALE)
             if answer is None:  # missing, past its stale limit, or unreadable
                 cold.append(pid)
+                if cached is None:
+                    never_cached.add(pid)
                 continue
             answers[pid] = answer
             if not fresh:  # served stale (or known-negative): renew it behind this answer
@@ -344,6 +367,17 @@ class Catalog:
                 answers[pid] = memo.answer(pid)
             else:
                 to_fetch.append(pid)
+        refused: set[str] = set()
+        if anonymous and to_fetch:
+            unknown = [
+                pid
+                for pid in to_fetch
+                if pid in never_cached and pid not in settings.featured_products
+            ]
+            refused = self._beyond_new_product_allowance(settings, unknown)
+            for pid in refused:
+                answers[pid] = _NEW_PRODUCT_REFUSED.answer(pid)
+            to_fetch = [pid for pid in to_fetch if pid not in refused]
         if to_fetch:
             outcomes = self._fetch_cold(_Context(settings, ns, purpose), to_fetch)
             for pid in to_fetch:
@@ -354,7 +388,9 @@ class Catalog:
                 else:
                     answers[pid] = outcome.answer(pid)
 
-        self._index.viewed(ns, unique)
+        # Ids refused above are not counted as views: they are not products the site shows,
+        # and must not become top-up candidates or crowd its products out of the index.
+        self._index.viewed(ns, [pid for pid in unique if pid not in refused])
         self._counters.add(Counter(answer.status for answer in answers.values()))
         if stale:
             self._schedule_refresh(settings, ns, stale, purpose)
@@ -367,6 +403,15 @@ class Catalog:
             else:
                 result.append(answers[known])
         return result
+
+    def _beyond_new_product_allowance(self, settings: Settings, unknown: list[str]) -> set[str]:
+        """The ids of ``unknown`` that today's new-product allowance cannot pay for."""
+        if not unknown:
+            return set()
+        batch = max(1, settings.batch_size)
+        limit = settings.daily_quota * max(0, min(100, settings.new_product_share)) // 100
+        granted = self._gate.new_products.take(math.ceil(len(unknown) / batch), limit)
+        return set(unknown[granted * batch :])
 
     def _answer(self, ns: str, pid: str, entry: Entry, status: str) -> ProductAnswer | None:
         """The answer an entry gives; None when its product data cannot be read.

@@ -218,6 +218,45 @@ class DailyQuota:
         )
 
 
+class NewProductAllowance:
+    """Gateway calls a day for products first asked for by anonymous requests.
+
+    Public addresses (the JSON API, embeds) accept any product id, so strangers could make the
+    site spend its quota on ids it never shows. Calls for ids that have no cache entry and are
+    not featured are taken from this daily allowance (a share of the quota) before they are
+    made; the quota itself still counts them. Keyed by the Beijing day like the quota.
+    """
+
+    def __init__(self, ctl: Store, clock: Clock) -> None:
+        self._ctl = ctl
+        self._clock = clock
+
+    @staticmethod
+    def key(day: str) -> str:
+        return f"new-products:{day}"
+
+    def take(self, calls: int, limit: int) -> int:
+        """Grant up to ``calls`` calls from today's allowance of ``limit``; return how many."""
+        if calls <= 0:
+            return 0
+        key = self.key(beijing_day(self._clock()))
+
+        def grant(tx: Tx) -> int:
+            used = int(_number(tx.get(key), 0))
+            granted = max(0, min(calls, limit - used))
+            if granted:
+                tx.set(key, used + granted, expire=2 * DAY + _SAFETY_MARGIN)
+            return granted
+
+        try:
+            return self._ctl.atomic(grant)
+        except StoreError:
+            return 0  # unknown ids wait; the site's own products are not affected
+
+    def used(self) -> int:
+        return int(_number(self._ctl.get(self.key(beijing_day(self._clock()))), 0))
+
+
 # --- speed limiter -----------------------------------------------------------------------
 
 
@@ -598,6 +637,7 @@ class Gate:
         breaker_reset: float = 60.0,
     ) -> None:
         self.quota = DailyQuota(ctl, clock)
+        self.new_products = NewProductAllowance(ctl, clock)
         self.rate = RateLimiter(ctl, clock, sleep)
         self.ban = BanState(ctl, clock)
         self.breaker = CircuitBreaker(

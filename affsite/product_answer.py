@@ -34,6 +34,7 @@ GATEWAY_DOWN = "gateway_down"
 CREDENTIALS_REJECTED = "credentials_rejected"
 BANNED = "banned"
 RATE_LIMITED = "rate_limited"
+NEW_PRODUCT_LIMIT = "new_product_limit"
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ class Settings:
     rate_limit: float = 1.0  # gateway requests per second, shared by every worker
     daily_quota: int = 5_000  # gateway requests per Beijing day, shared by every worker
     admin_reserve: int = 100  # part of the daily quota kept for admin actions
+    new_product_share: int = 10  # % of the daily quota for ids first asked for anonymously
     batch_size: int = 20  # product ids per productdetail.get call (1..50)
     api_url: str = DEFAULT_API_URL
     sign_method: str = "sha256"  # "sha256" or "md5"
@@ -258,6 +259,19 @@ SCHEMA: tuple[Field, ...] = (
         minimum=0,
         maximum=10_000_000,
         unit="requests/day",
+    ),
+    Field(
+        "new_product_share",
+        "New products from public requests",
+        "The JSON API and embeds accept any product ID, so strangers could ask for IDs your "
+        "site never shows. At most this share of the daily quota is spent on IDs that are "
+        "neither cached nor featured when such a request asks for them. Your own pages and "
+        "featured products are never held back by it.",
+        "limits",
+        kind="int",
+        minimum=0,
+        maximum=100,
+        unit="% of the quota",
     ),
     Field(
         "batch_size",

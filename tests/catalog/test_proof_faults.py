@@ -401,7 +401,8 @@ def flood(web_app: Flask, requests: int, seed: int = 5) -> list[int]:
 def test_a_flood_of_unknown_ids_never_exceeds_the_page_quota_nor_the_admin_reserve(
     web_app: Flask, catalog: Catalog, sandbox: Sandbox, settings: SettingsBox
 ) -> None:
-    settings.save(daily_quota=60, admin_reserve=10)
+    # The whole page share may go to new ids here: this is about the quota's own cap.
+    settings.save(daily_quota=60, admin_reserve=10, new_product_share=100)
 
     statuses = flood(web_app, 250)
 
@@ -412,21 +413,37 @@ def test_a_flood_of_unknown_ids_never_exceeds_the_page_quota_nor_the_admin_reser
     assert catalog.quota().used == 51
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "no budget for unregistered ids (hardening.md 1.2 H): /api/v1/products fetches any id "
-        "anyone asks for, so anonymous traffic with random ids spends the whole page quota "
-        "and the site's own featured products fall back to quota_exhausted"
-    ),
-)
 def test_a_flood_of_unknown_ids_leaves_quota_for_the_sites_own_products(
     web_app: Flask, catalog: Catalog, sandbox: Sandbox, settings: SettingsBox
 ) -> None:
     featured = sandbox.catalog.promotable_ids()[0]
     settings.save(daily_quota=60, admin_reserve=10, featured_products=(featured,))
 
-    flood(web_app, 250)
+    statuses = flood(web_app, 250)
 
+    assert set(statuses) == {200}
+    assert sandbox.call_count(DETAIL) == 6  # 10 % of the quota for ids nobody registered
     answer = catalog.product(featured)
     assert (answer.status, answer.reason) == (MISS, None)
+    refused = web_app.test_client().get("/api/v1/products?ids=1005000000000001").get_json()
+    assert refused == [
+        {"id": "1005000000000001", "available": False, "reason": "new_product_limit"}
+    ]
+
+
+def test_featured_and_cached_products_are_served_to_public_requests_past_the_allowance(
+    web_app: Flask, catalog: Catalog, sandbox: Sandbox, settings: SettingsBox
+) -> None:
+    featured, shown, new = sandbox.catalog.promotable_ids()[:3]
+    settings.save(new_product_share=0, featured_products=(featured,))
+    catalog.product(shown)  # the site's own page showed it once
+    client = web_app.test_client()
+
+    answer = client.get(f"/api/v1/products?ids={featured},{shown},{new}")
+
+    items = answer.get_json()
+    assert [item["available"] for item in items] == [True, True, False]
+    assert items[2]["reason"] == "new_product_limit"
+    assert answer.headers["X-Cache"] == "FALLBACK"
+    # A refused id is not remembered as a product the site shows.
+    assert new not in catalog.index.rows(namespace(settings()))

@@ -119,12 +119,20 @@ def session_cookie(client: FlaskClient) -> str:
     return cookie.value
 
 
+def flip_first(part: str) -> str:
+    """``part`` with its first base64 character changed (a compressed payload starts '.')."""
+    body = part.lstrip(".")
+    return ("A" if body[0] != "A" else "B") + body[1:]
+
+
 def test_a_tampered_session_cookie_is_rejected(app: Flask, admin: FlaskClient) -> None:
     value = session_cookie(admin)
     payload, _, signature = value.rpartition(".")
     forged = [
-        f"{payload}.{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}",  # signature
-        f"{payload[:-1]}{'A' if payload[-1] != 'A' else 'B'}.{signature}",  # payload
+        # The first character of each part: the last one of a base64 text may only carry
+        # padding bits, and changing it can leave the decoded bytes as they were.
+        f"{payload}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}",  # signature
+        f"{'.' if payload.startswith('.') else ''}{flip_first(payload)}.{signature}",  # payload
         "eyJhZG1pbiI6dHJ1ZX0.x.y",  # {"admin": true}, unsigned
         "",
     ]
