@@ -147,6 +147,11 @@ ClientFactory = Callable[[Settings, ClientHooks], AliExpressClient]
 SettingsProvider = Callable[[], Settings]
 
 
+def new_product_limit(settings: Settings) -> int:
+    """Gateway calls a day for ids first asked for by public requests."""
+    return settings.daily_quota * max(0, min(100, settings.new_product_share)) // 100
+
+
 def gateway_client_factory(settings: Settings, hooks: ClientHooks) -> AliExpressClient:
     """The production factory: ``affsite.gateway.client_for`` (the sandbox in demo mode)."""
     from affsite.gateway import client_for
@@ -409,7 +414,7 @@ class Catalog:
         if not unknown:
             return set()
         batch = max(1, settings.batch_size)
-        limit = settings.daily_quota * max(0, min(100, settings.new_product_share)) // 100
+        limit = new_product_limit(settings)
         granted = self._gate.new_products.take(math.ceil(len(unknown) / batch), limit)
         return set(unknown[granted * batch :])
 
@@ -764,6 +769,8 @@ class Catalog:
             cache_modes=dict(health.modes),
             recent_errors=self._events.errors(),
             stopped_promotable=self._events.stopped_promotable(),
+            new_products_used=self._gate.new_products.used(),
+            new_products_limit=new_product_limit(settings),
         )
 
     def clear(self) -> int:

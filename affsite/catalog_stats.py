@@ -154,6 +154,8 @@ class CatalogStats:
     cache_modes: dict[str, str]
     recent_errors: list[dict[str, Any]]
     stopped_promotable: list[dict[str, Any]]
+    new_products_used: int = 0  # calls granted today to ids first asked for anonymously
+    new_products_limit: int = 0
 
     @property
     def answers(self) -> int:
@@ -181,6 +183,7 @@ class CatalogStats:
             "indexed_products": self.indexed_products,
             "namespace": self.namespace,
             "quota": self.quota.to_json(),
+            "new_products": {"used": self.new_products_used, "limit": self.new_products_limit},
             "breaker": {
                 "state": self.breaker.state,
                 "failures": self.breaker.failures,

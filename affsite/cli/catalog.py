@@ -119,6 +119,8 @@ def stats_lines(stats: CatalogStats) -> list[str]:
         f"Hit ratio:   {ratio} (stale answers served: {stats.counters.get('STALE', 0)})",
         f"Quota:       {quota.used} of {quota.limit} used today, {quota.left} left; "
         f"resets {when(quota.reset_at)}",
+        f"New ids:     {stats.new_products_used} of {stats.new_products_limit} calls today "
+        "for products first asked for by public requests",
         f"Breaker:     {stats.breaker.state}"
         + (f" until {when(stats.breaker.open_until)}" if stats.breaker.open_until else ""),
         f"Ban:         {'until ' + when(stats.ban_until) if stats.ban_until else 'none'}",

@@ -447,3 +447,15 @@ def test_featured_and_cached_products_are_served_to_public_requests_past_the_all
     assert answer.headers["X-Cache"] == "FALLBACK"
     # A refused id is not remembered as a product the site shows.
     assert new not in catalog.index.rows(namespace(settings()))
+
+
+def test_the_dashboard_shows_the_new_product_allowance(
+    web_app: Flask, sandbox: Sandbox, settings: SettingsBox
+) -> None:
+    settings.save(daily_quota=1000, new_product_share=5)
+    client = web_app.test_client()
+    client.get(f"/api/v1/products?ids={sandbox.catalog.promotable_ids()[7]}")
+    web_app.extensions[PASSWORD_KEY].set("correct horse battery staple")
+    client.post("/admin/login", data={"password": "correct horse battery staple"})
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "New products from public requests: 1 of 50 calls." in page
