@@ -121,14 +121,17 @@ class Purpose:
     lock_wait: float  # seconds to wait for another worker's fetch of the same ids
     max_retries: int
     refresh_inline: bool  # refresh stale entries before returning instead of in the background
+    deadline: float  # seconds one gateway call may take, retries included
 
 
 PURPOSES: dict[str, Purpose] = {
-    "view": Purpose("view", AttemptPolicy(False, 2.0), 5.0, 1, False),
-    "background": Purpose("background", AttemptPolicy(False, 10.0), 0.0, 1, True),
-    "cli": Purpose("cli", AttemptPolicy(False, 30.0), 30.0, 2, True),
-    "refresh": Purpose("refresh", AttemptPolicy(False, 60.0), 0.0, 2, True),
-    "admin": Purpose("admin", AttemptPolicy(True, 10.0), 10.0, 2, True),
+    # A visitor waits for a page: its calls get a few seconds, and stale data or a fallback
+    # is better than a page that hangs on a slow gateway.
+    "view": Purpose("view", AttemptPolicy(False, 2.0), 5.0, 1, False, 4.0),
+    "background": Purpose("background", AttemptPolicy(False, 10.0), 0.0, 1, True, 20.0),
+    "cli": Purpose("cli", AttemptPolicy(False, 30.0), 30.0, 2, True, 30.0),
+    "refresh": Purpose("refresh", AttemptPolicy(False, 60.0), 0.0, 2, True, 30.0),
+    "admin": Purpose("admin", AttemptPolicy(True, 10.0), 10.0, 2, True, 15.0),
 }
 
 
@@ -610,7 +613,9 @@ class Catalog:
     def _new_client(self, context: _Context, owner: str) -> AliExpressClient:
         before, after = self._gate.hooks(context.settings, context.purpose.policy, owner)
         hooks = ClientHooks(before, after, context.purpose.max_retries, self._clock, self._sleep)
-        return self._client_factory(context.settings, hooks)
+        client = self._client_factory(context.settings, hooks)
+        client.deadline = min(client.deadline, context.purpose.deadline)
+        return client
 
     def _fetch_batch(
         self,

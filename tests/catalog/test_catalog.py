@@ -467,3 +467,14 @@ def test_a_worker_that_died_holding_the_fetch_lock_delays_others_only_boundedly(
     assert (second.status, second.reason) == (FALLBACK, "unavailable")
     assert clock() - started <= 5 + 1
     assert sandbox.call_count(DETAIL) == 1
+
+
+def test_a_page_view_never_waits_long_for_the_gateway(catalog: Catalog) -> None:
+    # A visitor's page gets a few seconds per gateway call, retries included; commands and
+    # admin actions may wait longer for a complete answer.
+    deadlines = {}
+    for purpose in ("view", "admin", "cli"):
+        with catalog.client(purpose) as client:
+            deadlines[purpose] = client.deadline
+    assert deadlines["view"] <= 4.0
+    assert deadlines["view"] < deadlines["admin"] <= deadlines["cli"]
