@@ -23,7 +23,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from affsite import catalog, config, settings
     from affsite.resources import static_folder, template_folder
-    from affsite.web import admin, api, auth, error_pages, public, security, templating
+    from affsite.web import admin, api, auth, embed, error_pages, public, security, templating
 
     app = Flask(
         __name__,
@@ -50,4 +50,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     public.init_app(app)
     admin.init_app(app)
     api.init_app(app)
+    embed.init_app(app)
     return app

@@ -22,27 +22,17 @@ never an HTTP error, only ``"available": false`` items.
 
 from __future__ import annotations
 
-from collections import Counter
-
 from flask import Blueprint, Flask, jsonify, request
 from werkzeug.wrappers import Response
 
-from affsite.aliexpress.models import global_id
-from affsite.catalog import (
-    FALLBACK,
-    STALE,
-    STATUS_SEVERITY,
-    ProductAnswer,
-    aggregate_status,
-    get_catalog,
-)
+from affsite.catalog import get_catalog
+from affsite.product_answer import FALLBACK, INVALID_ID, ProductAnswer
+from affsite.product_ids import resolve
+from affsite.web.public_cache import cache_headers
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_IDS = 50
-
-_FRESH_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=3600, stale-if-error=86400"
-_SHORT_CACHE_CONTROL = {STALE: "public, max-age=60", FALLBACK: "public, max-age=30"}
 
 
 def init_app(app: Flask) -> None:
@@ -56,17 +46,11 @@ def _requested_ids() -> list[str]:
     return items
 
 
-def _product_id(text: str) -> str:
-    """An id from an id or a product page URL; unusable text is passed on as is (the
-    catalog answers it with ``"reason": "invalid_id"``).
+def product_id_of(text: str) -> str | None:
+    """The global product id an id or a product page URL names (read offline: regional ids
+    normalised, too-short numbers refused); None when it names none.
     """
-    direct = global_id(text)
-    if direct is not None:
-        return direct
-    from affsite.product_ids import resolve
-
-    resolution = resolve(text[:2048], offline=True)
-    return resolution.id or text
+    return resolve(text[:2048], offline=True).id
 
 
 def _bad_request(error: str, fix: str) -> Response:
@@ -74,17 +58,6 @@ def _bad_request(error: str, fix: str) -> Response:
     response.status_code = 400
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
-
-
-def cache_headers(response: Response, answers: list[ProductAnswer]) -> None:
-    """X-Cache, X-Cache-Detail and Cache-Control for ``answers`` (see the module doc)."""
-    worst = aggregate_status(answers)
-    counts = Counter(answer.status for answer in answers)
-    response.headers["X-Cache"] = worst
-    response.headers["X-Cache-Detail"] = ", ".join(
-        f"{status}={counts[status]}" for status in STATUS_SEVERITY if counts[status]
-    )
-    response.headers["Cache-Control"] = _SHORT_CACHE_CONTROL.get(worst, _FRESH_CACHE_CONTROL)
 
 
 @bp.get("/products")
@@ -101,10 +74,15 @@ def products() -> Response:
             f"too many product ids ({len(asked)})",
             f"Ask for at most {MAX_IDS} products per request.",
         )
+    ids = [product_id_of(text) for text in asked]
     # Anyone can call this with any id: new ids are paid from the new-product allowance.
-    answers = get_catalog().products(
-        [_product_id(text) for text in asked], purpose="view", anonymous=True
+    found = iter(
+        get_catalog().products([pid for pid in ids if pid], purpose="view", anonymous=True)
     )
+    answers = [
+        next(found) if pid else ProductAnswer(text[:64], None, FALLBACK, INVALID_ID)
+        for text, pid in zip(asked, ids, strict=True)
+    ]
     response = jsonify([answer.to_json() for answer in answers])
     cache_headers(response, answers)
     response.headers["Access-Control-Allow-Origin"] = "*"

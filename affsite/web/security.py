@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
 
 ADMIN_PREFIX = "/admin"
@@ -24,9 +26,31 @@ csrf = CSRFProtect()
 
 
 def init_app(app: Flask) -> None:
-    """CSRF protection for every POST/PUT/PATCH/DELETE, and the admin headers."""
+    """CSRF protection for every POST/PUT/PATCH/DELETE, the admin headers, and sessions
+    only where an admin works."""
+    app.session_interface = AdminOnlySessions()
     csrf.init_app(app)
     app.after_request(_admin_headers)
+
+
+class AdminOnlySessions(SecureCookieSessionInterface):
+    """The signed-cookie session, opened only under /admin.
+
+    Public pages, the JSON API and embeds are the same for everyone and are meant to be kept
+    by caches and CDNs: they must never send ``Set-Cookie`` or ``Vary: Cookie``, even to a
+    signed-in admin (whose session would otherwise be refreshed on every response). There
+    they get the read-only null session: nothing can be stored in it by mistake.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> Any:
+        if not is_admin_path(request.path):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if self.is_null_session(session):
+            return
+        super().save_session(app, session, response)
 
 
 def is_admin_path(path: str) -> bool:

@@ -6,12 +6,15 @@ do not read them; nothing here touches the session, so public pages stay cacheab
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
 
 from affsite import __version__
+from affsite.aliexpress.models import Money
+from affsite.money import format_money
 from affsite.settings import number_text, settings_store
 
 
@@ -19,6 +22,32 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_names)
     app.add_template_filter(http_url)
     app.add_template_filter(number_text, "number")
+    app.add_template_filter(money)
+    app.add_template_filter(utc_iso)
+    app.add_template_filter(utc_text)
+
+
+def money(value: Money, language: str = "EN") -> str:
+    """A product price as the site's visitors read it (see ``affsite.money``)."""
+    return format_money(value.amount, value.currency, language)
+
+
+def utc_iso(epoch: float) -> str:
+    """``datetime`` attribute text for a ``<time>``.
+
+    >>> utc_iso(1700000000)
+    '2023-11-14T22:13:20Z'
+    """
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_text(epoch: float) -> str:
+    """A moment as a reader sees it, in UTC (visitors are everywhere).
+
+    >>> utc_text(1700000000)
+    '14 Nov 2023, 22:13 UTC'
+    """
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%d %b %Y, %H:%M UTC").lstrip("0")
 
 
 def _template_names() -> dict[str, Any]:

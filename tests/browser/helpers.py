@@ -112,8 +112,8 @@ def assert_boxes(page: Page, product_ids: tuple[str, ...]) -> None:
     its title, an image that loaded, a sponsored https link to AliExpress, the disclosure."""
     from playwright.sync_api import expect
 
-    boxes = page.locator("#examples article.example-box")
-    expect(boxes.locator(".example-title")).to_have_text([title_of(i) for i in product_ids])
+    boxes = page.locator("#examples article.product-box")
+    expect(boxes.locator(".product-title")).to_have_text([title_of(i) for i in product_ids])
     for n, product_id in enumerate(product_ids):
         box = boxes.nth(n)
         assert_image_loaded(box, product_id)
@@ -121,6 +121,6 @@ def assert_boxes(page: Page, product_ids: tuple[str, ...]) -> None:
         expect(link).to_have_attribute("rel", "sponsored nofollow noopener")
         href = link.get_attribute("href")
         assert is_aliexpress_https(href), f"box {product_id} links to {href!r}"
-        disclosure = box.locator(".example-disclosure")
+        disclosure = box.locator(".product-disclosure")
         expect(disclosure).to_be_visible()
         expect(disclosure).to_have_text(DEFAULTS.disclosure)

@@ -58,7 +58,7 @@ def test_hostile_product_data_stays_inert(
     page.goto(f"{site}/")
 
     assert_boxes(page, hostile)
-    expect(page.locator("#examples .example-title").first).to_contain_text(
+    expect(page.locator("#examples .product-title").first).to_contain_text(
         "<script>alert(1)</script>"
     )
     injected = page.locator(
@@ -68,6 +68,6 @@ def test_hostile_product_data_stays_inert(
     )
     expect(injected).to_have_count(0)
     expect(page).to_have_title(re.compile(r"^affsite · "))
-    for title in page.locator("#examples .example-title").all():
+    for title in page.locator("#examples .product-title").all():
         title.hover()  # one title carries an onmouseover= attribute, as text
     assert problems.all() == []

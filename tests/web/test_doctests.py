@@ -7,10 +7,11 @@ from types import ModuleType
 
 import pytest
 
+from affsite import money
 from affsite.web import security, templating
 
 
-@pytest.mark.parametrize("module", [security, templating])
+@pytest.mark.parametrize("module", [money, security, templating])
 def test_docstring_examples(module: ModuleType) -> None:
     result = doctest.testmod(module)
     assert result.attempted > 0

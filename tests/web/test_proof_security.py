@@ -40,6 +40,7 @@ ROUTES = {
     "public.healthz": PUBLIC,
     "public.sandbox_media": PUBLIC,
     "api.products": PUBLIC,
+    "embed.iframe": PUBLIC,
     "admin.login": LOGIN,
     "admin.logout": ADMIN,
     "admin.dashboard": ADMIN,
@@ -57,7 +58,12 @@ STATE_CHANGING = [
     "/admin/settings/products",
     "/admin/settings/reveal",
 ]
-SAMPLE_ARGUMENTS = {"filename": "css/affsite.css", "name": "33006951782-0.svg", "_anything": "x/y"}
+SAMPLE_ARGUMENTS = {
+    "filename": "css/affsite.css",
+    "name": "33006951782-0.svg",
+    "_anything": "x/y",
+    "product_id": "33006951782",
+}
 
 
 def concrete(rule: str) -> str:

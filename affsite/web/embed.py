@@ -1,0 +1,74 @@
+"""Embeds for other websites: ``/embed/iframe/<id>``, one product box as a page of its own.
+
+The page is public and cacheable, and lives inside other sites' pages, so (hardening.md 1.3):
+
+* ``frame-ancestors`` lists the sites allowed on the settings page (any site when none are);
+  no ``X-Frame-Options``, which cannot list several sites and would override it in old
+  browsers;
+* its own strict CSP: no scripts at all, styles from this site, images from this site and the
+  AliExpress image hosts;
+* ``Cross-Origin-Resource-Policy: cross-origin`` so any site may load it;
+* the session is never touched: no ``Set-Cookie``, no ``Vary: Cookie``, so caches can keep it;
+* the id is anything a visitor could type: an unknown id costs at most the new-product
+  allowance (``anonymous=True``), and an unusable one is a plain 404.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, render_template
+from werkzeug.wrappers import Response
+
+from affsite.catalog import get_catalog
+from affsite.settings import DEFAULT_API_URL, Settings, settings_store
+from affsite.web.api import product_id_of
+from affsite.web.public_cache import cache_headers
+
+bp = Blueprint("embed", __name__, url_prefix="/embed")
+
+# Where AliExpress serves product images from.
+ALIEXPRESS_IMAGE_HOSTS = "https://*.alicdn.com https://*.aliexpress-media.com"
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+def content_security_policy(settings: Settings) -> str:
+    """The iframe page's CSP, with ``frame-ancestors`` from the allowed embedding sites.
+
+    A gateway other than AliExpress's own (the sandbox run as a server) serves its product
+    images itself, so its origin may show images too.
+    """
+    images = f"'self' {ALIEXPRESS_IMAGE_HOSTS}"
+    if settings.api_url != DEFAULT_API_URL:
+        gateway = urlsplit(settings.api_url)
+        images += f" {gateway.scheme}://{gateway.netloc}"
+    ancestors = " ".join(settings.allowed_embed_origins) or "*"
+    return (
+        f"default-src 'none'; img-src {images}; style-src 'self'; "
+        f"frame-ancestors {ancestors}; base-uri 'none'; form-action 'none'"
+    )
+
+
+@bp.get("/iframe/<product_id>")
+def iframe(product_id: str) -> Response:
+    pid = product_id_of(product_id)
+    if pid is None:
+        abort(404)
+    settings = settings_store().load()
+    answer = get_catalog().product(pid, purpose="view", anonymous=True)
+    page = render_template(
+        "embed/iframe.html",
+        answer=answer,
+        disclosure=settings.disclosure,
+        language=settings.language,
+    )
+    response = Response(page, mimetype="text/html")
+    cache_headers(response, [answer])
+    response.headers["Content-Security-Policy"] = content_security_policy(settings)
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    return response

@@ -1,0 +1,97 @@
+"""A real browser shows the iframe embed inside another website's page, as a blog would."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .helpers import BROWSER_MARKS, Problems, StartSite, is_aliexpress_https, title_of
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+pytestmark = BROWSER_MARKS
+
+EARBUDS = "1005004757833857"
+HostSite = Callable[[str], str]
+
+
+@pytest.fixture
+def host_site() -> Iterator[HostSite]:
+    """Another website (another origin: its own loopback port) serving one page of HTML."""
+    from werkzeug.serving import BaseWSGIServer, make_server
+
+    running: list[tuple[BaseWSGIServer, threading.Thread]] = []
+
+    def start(body: str) -> str:
+        page = f"<!doctype html><html><body><h1>A blog post</h1>{body}</body></html>"
+
+        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+            return [page.encode()]
+
+        httpd = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        running.append((httpd, thread))
+        return f"http://127.0.0.1:{httpd.server_port}/post"
+
+    try:
+        yield start
+    finally:
+        for httpd, thread in running:
+            httpd.shutdown()
+            thread.join(timeout=10)
+            httpd.server_close()
+
+
+def embed_code(page: Page, site: str) -> str:
+    """The iframe code the home page offers, as a site owner copies it."""
+    page.goto(f"{site}/")
+    code = page.locator("#embed figure", has_text="Iframe").locator("code").inner_text()
+    assert code.startswith(f'<iframe src="{site}/embed/iframe/{EARBUDS}"')
+    return code
+
+
+def test_the_copied_iframe_code_shows_a_working_box_on_another_site(
+    start_site: StartSite, host_site: HostSite, page: Page, problems: Problems
+) -> None:
+    from playwright.sync_api import expect
+
+    site = start_site({})
+    blog = host_site(embed_code(page, site))
+
+    page.goto(blog)
+    frame = page.frame_locator("iframe")
+    box = frame.locator("article.product-box")
+    expect(box.locator(".product-title")).to_have_text(title_of(EARBUDS))
+    expect(box.locator(".product-price-now")).to_have_text("$12.34")
+    expect(box.locator(".product-disclosure")).to_contain_text("As an AliExpress affiliate")
+    image = box.locator("img.product-image")
+    image.scroll_into_view_if_needed()
+    expect(image).to_have_js_property("complete", True)
+    assert image.evaluate("img => img.naturalWidth") > 0
+    link = box.locator("a.product-cta")
+    assert is_aliexpress_https(link.get_attribute("href"))
+    assert link.get_attribute("target") == "_blank"
+    assert link.get_attribute("rel") == "sponsored nofollow noopener"
+    # The box is styled by its own stylesheet inside the frame, not by the blog.
+    background = link.evaluate("a => getComputedStyle(a).backgroundColor")
+    assert background == "rgb(229, 83, 45)"
+    assert problems.all() == []
+
+
+def test_a_site_not_on_the_allowed_list_cannot_show_the_box(
+    start_site: StartSite, host_site: HostSite, page: Page, problems: Problems
+) -> None:
+    site = start_site({"allowed_embed_origins": ["https://blog.example.com"]})
+    blog = host_site(embed_code(page, site))
+
+    page.goto(blog)
+    page.wait_for_load_state("load")
+    frame = page.frame_locator("iframe")
+    assert frame.locator("article.product-box").count() == 0
+    assert any("frame-ancestors" in error for error in problems.console_errors)
