@@ -6,6 +6,7 @@ them (``$12.34``, ``12,34 €``, ``₽1 234,00``). Amounts stay ``Decimal`` to t
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 from babel import Locale, UnknownLocaleError
@@ -42,6 +43,9 @@ def locale_for(language: str) -> str:
     return name
 
 
+# Pages show the same few prices again and again; Babel's formatting is the costly part of
+# drawing a box, so each (amount, currency, language) is formatted once per process.
+@functools.lru_cache(maxsize=8192)
 def format_money(amount: Decimal, currency: str, language: str = "EN") -> str:
     """``amount`` in ``currency`` as written in ``language``; plain ``12.34 XYZ`` for a
     currency code Babel does not know.

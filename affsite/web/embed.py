@@ -17,21 +17,25 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, render_template
+from flask import Blueprint, Flask, abort, current_app, render_template
 from werkzeug.wrappers import Response
 
 from affsite.catalog import get_catalog
+from affsite.freshness import namespace
 from affsite.settings import DEFAULT_API_URL, Settings, settings_store
 from affsite.web.api import product_id_of
 from affsite.web.public_cache import cache_headers
+from affsite.web.rendered import RenderedPages
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
+PAGES_KEY = "affsite.rendered_pages"
 
 # Where AliExpress serves product images from.
 ALIEXPRESS_IMAGE_HOSTS = "https://*.alicdn.com https://*.aliexpress-media.com"
 
 
 def init_app(app: Flask) -> None:
+    app.extensions[PAGES_KEY] = RenderedPages()
     app.register_blueprint(bp)
 
 
@@ -59,11 +63,25 @@ def iframe(product_id: str) -> Response:
         abort(404)
     settings = settings_store().load()
     answer = get_catalog().product(pid, purpose="view", anonymous=True)
-    page = render_template(
-        "embed/iframe.html",
-        answer=answer,
-        disclosure=settings.disclosure,
-        language=settings.language,
+    key = (
+        "iframe",
+        answer.id,
+        answer.status,
+        answer.fetched_at,
+        answer.reason,
+        namespace(settings),
+        settings.disclosure,
+        settings.language,
+    )
+    pages: RenderedPages = current_app.extensions[PAGES_KEY]
+    page = pages.get_or_render(
+        key,
+        lambda: render_template(
+            "embed/iframe.html",
+            answer=answer,
+            disclosure=settings.disclosure,
+            language=settings.language,
+        ),
     )
     response = Response(page, mimetype="text/html")
     cache_headers(response, [answer])
