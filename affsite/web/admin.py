@@ -119,7 +119,12 @@ def dashboard() -> str:
     catalog = current_app.extensions.get(EXTENSION_KEY)
     stats = catalog.stats() if catalog is not None else None
     return render_template(
-        "admin/dashboard.html", state=state, stats=stats, moment=moment, duration=duration
+        "admin/dashboard.html",
+        state=state,
+        stats=stats,
+        moment=moment,
+        duration=duration,
+        field_labels={name: field.label for name, field in FIELDS.items()},
     )
 
 

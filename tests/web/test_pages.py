@@ -87,7 +87,9 @@ def test_dashboard_summarises_the_settings(admin: FlaskClient) -> None:
     page = admin.get("/admin/").get_data(as_text=True)
     assert "dash_id" in page
     assert "FR · USD · EN" in page
-    assert "Missing or invalid: app_key, app_secret." in page
+    assert "Missing or invalid:" in page
+    assert '<a href="/admin/settings#f-app_key">App Key</a>, ' in page
+    assert '<a href="/admin/settings#f-app_secret">App Secret</a>.' in page
 
 
 def test_home_page_explains_and_shows_working_snippets(client: FlaskClient) -> None:
