@@ -10,14 +10,14 @@ The page is public and cacheable, and lives inside other sites' pages, so (harde
 * ``Cross-Origin-Resource-Policy: cross-origin`` so any site may load it;
 * the session is never touched: no ``Set-Cookie``, no ``Vary: Cookie``, so caches can keep it;
 * the id is anything a visitor could type: an unknown id costs at most the new-product
-  allowance (``anonymous=True``), and an unusable one is a plain 404.
+  allowance (``anonymous=True``), and an unusable one is a 404 box saying what to use.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, current_app, render_template
+from flask import Blueprint, Flask, current_app, render_template
 from werkzeug.wrappers import Response
 
 from affsite.catalog import get_catalog
@@ -59,9 +59,14 @@ def content_security_policy(settings: Settings) -> str:
 @bp.get("/iframe/<product_id>")
 def iframe(product_id: str) -> Response:
     pid = product_id_of(product_id)
-    if pid is None:
-        abort(404)
     settings = settings_store().load()
+    if pid is None:
+        # Shown inside someone's page: a small box that says what to fix (never echoing the
+        # address), framed like any box so the host site does not show a blocked frame.
+        response = Response(render_template("embed/not_found.html"), 404, mimetype="text/html")
+        _embed_headers(response, settings)
+        response.headers["Cache-Control"] = "public, max-age=300"
+        return response
     answer = get_catalog().product(pid, purpose="view", anonymous=True)
     key = (
         "iframe",
@@ -85,8 +90,12 @@ def iframe(product_id: str) -> Response:
     )
     response = Response(page, mimetype="text/html")
     cache_headers(response, [answer])
+    _embed_headers(response, settings)
+    return response
+
+
+def _embed_headers(response: Response, settings: Settings) -> None:
     response.headers["Content-Security-Policy"] = content_security_policy(settings)
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    return response

@@ -108,10 +108,16 @@ def test_an_unavailable_product_is_a_graceful_box_not_an_error(make_app: MakeApp
 
 
 @pytest.mark.parametrize("product_id", ["abc", "12", "<x-marker>", "1" * 40])
-def test_an_unusable_id_is_a_plain_404(client: FlaskClient, product_id: str) -> None:
+def test_an_unusable_id_is_a_404_box_that_says_what_to_use(
+    client: FlaskClient, product_id: str
+) -> None:
     response = client.get(f"/embed/iframe/{product_id}")
+    page = response.get_data(as_text=True)
     assert response.status_code == 404
-    assert "<x-marker" not in response.get_data(as_text=True)
+    assert "This embed address does not name a product." in page
+    assert "x-marker" not in page and product_id not in page.replace("1005004757833857", "")
+    assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in response.headers
 
 
 def test_a_regional_id_shows_its_global_product(client: FlaskClient) -> None:
