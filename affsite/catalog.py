@@ -22,6 +22,7 @@ Reason words: ``not_promotable``, ``invalid_id``, ``quota_exhausted``, ``banned`
 
 Purposes: ``view`` (pages, embeds, the JSON API; may not touch the admin reserve, waits little),
 ``cli`` and ``refresh`` (commands; wait longer), ``admin`` (admin actions; may use the reserve).
+They, and the reason a failed fetch is given, are defined in ``affsite.catalog_policy``.
 """
 
 from __future__ import annotations
@@ -39,27 +40,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from affsite.aliexpress.client import AliExpressClient
-from affsite.aliexpress.errors import (
-    ApiCallLimit,
-    ApiError,
-    CredentialsError,
-    GatewayUnavailable,
-)
+from affsite.aliexpress.errors import ApiError
 from affsite.aliexpress.models import Product, global_id
 from affsite.background import InlineRefresher, Refresher, ThreadRefresher
 from affsite.cache import CacheStores, open_stores
+from affsite.catalog_policy import (
+    NEW_PRODUCT_REFUSED,
+    PURPOSES,
+    ClientFactory,
+    ClientHooks,
+    Failure,
+    Outcome,
+    Purpose,
+    gateway_client_factory,
+    new_product_limit,
+    reason_for,
+)
 from affsite.catalog_stats import CatalogStats, Counters, EventLog
 from affsite.clock import Clock, Sleeper, system_clock, system_sleep
 from affsite.errors import AffsiteError
 from affsite.freshness import Entry, entry_key, jitter_factor, lock_key, memo_key, namespace
-from affsite.limiter import (
-    AttemptPolicy,
-    CallRefused,
-    FetchLocks,
-    Gate,
-    QuotaStatus,
-    credentials_fingerprint,
-)
+from affsite.limits.breaker import credentials_fingerprint
+from affsite.limits.gate import Gate
+from affsite.limits.locks import FetchLocks
+from affsite.limits.quota import QuotaStatus
+from affsite.limits.refusals import CallRefused
 from affsite.product_answer import (
     BANNED,
     CREDENTIALS_REJECTED,
@@ -69,7 +74,6 @@ from affsite.product_answer import (
     INVALID_ID,
     MISS,
     NEGATIVE,
-    NEW_PRODUCT_LIMIT,
     NOT_CONFIGURED,
     NOT_PROMOTABLE,
     RATE_LIMITED,
@@ -80,7 +84,7 @@ from affsite.product_answer import (
     aggregate_status,
 )
 from affsite.product_index import ProductIndex
-from affsite.settings import Settings
+from affsite.settings import Settings, SettingsProvider
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -112,95 +116,6 @@ log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "affsite.catalog"
 DECODED_PRODUCTS = 4096  # decoded products kept per process (a few MB at most)
-
-
-@dataclass(frozen=True)
-class Purpose:
-    name: str
-    policy: AttemptPolicy
-    lock_wait: float  # seconds to wait for another worker's fetch of the same ids
-    max_retries: int
-    refresh_inline: bool  # refresh stale entries before returning instead of in the background
-    deadline: float  # seconds one gateway call may take, retries included
-
-
-PURPOSES: dict[str, Purpose] = {
-    # A visitor waits for a page: its calls get a few seconds, and stale data or a fallback
-    # is better than a page that hangs on a slow gateway.
-    "view": Purpose("view", AttemptPolicy(False, 2.0), 5.0, 1, False, 4.0),
-    "background": Purpose("background", AttemptPolicy(False, 10.0), 0.0, 1, True, 20.0),
-    "cli": Purpose("cli", AttemptPolicy(False, 30.0), 30.0, 2, True, 30.0),
-    "refresh": Purpose("refresh", AttemptPolicy(False, 60.0), 0.0, 2, True, 30.0),
-    "admin": Purpose("admin", AttemptPolicy(True, 10.0), 10.0, 2, True, 15.0),
-}
-
-
-@dataclass(frozen=True)
-class ClientHooks:
-    """What a client factory must wire into the API client it builds."""
-
-    before_attempt: Callable[[str], None]
-    after_attempt: Callable[[str, ApiError | None], None]
-    max_retries: int
-    clock: Clock
-    sleep: Sleeper
-
-
-ClientFactory = Callable[[Settings, ClientHooks], AliExpressClient]
-SettingsProvider = Callable[[], Settings]
-
-
-def new_product_limit(settings: Settings) -> int:
-    """Gateway calls a day for ids first asked for by public requests."""
-    return settings.daily_quota * max(0, min(100, settings.new_product_share)) // 100
-
-
-def gateway_client_factory(settings: Settings, hooks: ClientHooks) -> AliExpressClient:
-    """The production factory: ``affsite.gateway.client_for`` (the sandbox in demo mode)."""
-    from affsite.gateway import client_for
-
-    return client_for(
-        settings,
-        clock=hooks.clock,
-        sleep=hooks.sleep,
-        before_attempt=hooks.before_attempt,
-        after_attempt=hooks.after_attempt,
-        max_retries=hooks.max_retries,
-    )
-
-
-def reason_for(error: BaseException) -> str:
-    """The reason word pages show for a failed fetch."""
-    if isinstance(error, CallRefused):
-        return error.reason
-    if isinstance(error, ApiCallLimit):
-        return BANNED
-    if isinstance(error, CredentialsError):
-        return CREDENTIALS_REJECTED
-    if isinstance(error, GatewayUnavailable):
-        return GATEWAY_DOWN
-    return UNAVAILABLE
-
-
-@dataclass(frozen=True)
-class _Failure:
-    reason: str
-    problem: str | None = None
-    fix: str | None = None
-    until: float | None = None  # when the cause ends, if known (quota reset, end of a ban)
-
-    def answer(self, pid: str) -> ProductAnswer:
-        return ProductAnswer(pid, None, FALLBACK, self.reason, None, self.problem, self.fix)
-
-
-Outcome = Entry | _Failure
-
-_NEW_PRODUCT_REFUSED = _Failure(
-    NEW_PRODUCT_LIMIT,
-    "Public requests asked for more new products today than the new-product allowance pays for.",
-    "Feature the products you show (settings page, Add products by URL) or raise the share "
-    "for new products from public requests.",
-)
 
 
 @dataclass(frozen=True)
@@ -384,15 +299,15 @@ class Catalog:
             ]
             refused = self._beyond_new_product_allowance(settings, unknown)
             for pid in refused:
-                answers[pid] = _NEW_PRODUCT_REFUSED.answer(pid)
+                answers[pid] = NEW_PRODUCT_REFUSED.answer(pid)
             to_fetch = [pid for pid in to_fetch if pid not in refused]
         if to_fetch:
             outcomes = self._fetch_cold(_Context(settings, ns, purpose), to_fetch)
             for pid in to_fetch:
-                outcome = outcomes.get(pid, _Failure(UNAVAILABLE))
+                outcome = outcomes.get(pid, Failure(UNAVAILABLE))
                 if isinstance(outcome, Entry):
                     answer = self._answer(ns, pid, outcome, MISS)
-                    answers[pid] = answer or _Failure(UNAVAILABLE).answer(pid)
+                    answers[pid] = answer or Failure(UNAVAILABLE).answer(pid)
                 else:
                     answers[pid] = outcome.answer(pid)
 
@@ -449,7 +364,7 @@ class Catalog:
     def _read(self, ns: str, pid: str) -> Entry | None:
         return Entry.from_dict(self._data.get(entry_key(ns, pid)))
 
-    def _memo(self, ns: str, pid: str, now: float) -> _Failure | None:
+    def _memo(self, ns: str, pid: str, now: float) -> Failure | None:
         """A failed fetch of ``pid`` less than ``error_memo_seconds`` ago, if any."""
         memo = self._ctl.get(memo_key(ns, pid))
         if (
@@ -459,7 +374,7 @@ class Catalog:
             and isinstance(memo.get("reason"), str)
         ):
             problem, fix = memo.get("problem"), memo.get("fix")
-            return _Failure(
+            return Failure(
                 str(memo["reason"]),
                 problem if isinstance(problem, str) else None,
                 fix if isinstance(fix, str) else None,
@@ -542,7 +457,7 @@ class Catalog:
                 break
             self._sleep(self.poll_interval)
         for pid in pending:
-            outcomes[pid] = _Failure(UNAVAILABLE)
+            outcomes[pid] = Failure(UNAVAILABLE)
         return outcomes
 
     def _fetch_cold_without_waiting(
@@ -560,7 +475,7 @@ class Catalog:
             handed = self._handoff.get((ns, pid))
         if handed is not None:
             outcome, _ = handed
-            if isinstance(outcome, _Failure) or outcome.fresh(now):
+            if isinstance(outcome, Failure) or outcome.fresh(now):
                 return outcome
         entry = self._read(ns, pid)
         if entry is not None and entry.fresh(now):
@@ -579,7 +494,7 @@ class Catalog:
             client = self._new_client(context, owner)
         except Exception as error:  # settings the client cannot work with
             log.warning("cannot build an API client: %s", error)
-            failure = _Failure(NOT_CONFIGURED, str(error), getattr(error, "fix", None))
+            failure = Failure(NOT_CONFIGURED, str(error), getattr(error, "fix", None))
             outcomes: dict[str, Outcome] = {}
             for batch in batches:
                 outcomes.update(self._failed(context, batch, wanted, owner, failure))
@@ -630,11 +545,11 @@ class Catalog:
             found = client.product_details(batch)
         except ApiError as error:  # CallRefused included
             until = error.until if isinstance(error, CallRefused) else None
-            failure = _Failure(reason_for(error), error.message, error.fix, until)
+            failure = Failure(reason_for(error), error.message, error.fix, until)
             return self._failed(context, batch, wanted, owner, failure)
         except Exception:
             log.exception("product lookup failed unexpectedly")
-            return self._failed(context, batch, wanted, owner, _Failure(UNAVAILABLE))
+            return self._failed(context, batch, wanted, owner, Failure(UNAVAILABLE))
 
         ns, settings = context.ns, context.settings
         now = self._clock()
@@ -666,7 +581,7 @@ class Catalog:
         batch: list[str],
         wanted: set[str],
         owner: str,
-        failure: _Failure,
+        failure: Failure,
     ) -> dict[str, Outcome]:
         """Remember a failed fetch of the wanted ids for a minute; unlock the whole batch.
 
@@ -840,7 +755,7 @@ class Catalog:
                 report.calls += 1
                 report.ids.extend(batch)
                 for outcome in outcomes.values():
-                    if isinstance(outcome, _Failure):
+                    if isinstance(outcome, Failure):
                         report.failed += 1
                         report.stopped = outcome.reason
                     elif outcome.negative:

@@ -22,7 +22,8 @@ from affsite.errors import AffsiteError
 from affsite.product_answer import FALLBACK, HIT, NEGATIVE, STALE, STATUS_SEVERITY
 
 if TYPE_CHECKING:
-    from affsite.limiter import BreakerStatus, QuotaStatus
+    from affsite.limits.breaker import BreakerStatus
+    from affsite.limits.quota import QuotaStatus
 
 STATUSES = tuple(STATUS_SEVERITY)
 

@@ -6,7 +6,7 @@
     ├── ProductIdError           user input that is not a usable AliExpress product reference
     └── ApiError                 (affsite.aliexpress.errors) anything the gateway did or did not do
         ├── ...                  drawn in full in affsite/aliexpress/errors.py
-        └── CallRefused          (affsite.limiter) a shared limit said no; no call was made
+        └── CallRefused          (affsite.limits.refusals) a shared limit said no; no call was made
             ├── QuotaExhausted   today's quota is spent
             ├── Banned           the gateway's rate-limit ban is still running
             ├── GatewayDown      the circuit breaker is open after repeated failures
