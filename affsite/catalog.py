@@ -656,6 +656,19 @@ class Catalog:
         with client:
             return check_connection(client)
 
+    def demo_image(self, name: str) -> tuple[bytes, str] | None:
+        """Bytes and content type of a product image of the built-in sandbox, or None.
+
+        Only in demo mode: the sandbox's answers point at these images, which the site then
+        serves itself so demo boxes render with no internet. Live products' images come from
+        AliExpress.
+        """
+        if not self._settings().demo_mode:
+            return None
+        from affsite.gateway import demo_sandbox
+
+        return demo_sandbox().media(name)
+
     def short_link_follower(self) -> ShortLinkFollower:
         """A short-link follower whose answers are kept in this cache (30 days; failures
         briefly), so every worker asks the network once per short link. Close it after use.

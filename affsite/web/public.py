@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
 from werkzeug.wrappers import Response
 
-from affsite import __version__, gateway
+from affsite import __version__
+from affsite.catalog import get_catalog
 from affsite.errors import AffsiteError
 from affsite.product_answer import ProductAnswer, aggregate_status
 from affsite.settings import settings_store
@@ -95,13 +96,10 @@ def healthz() -> Response:
 
 @bp.get("/sandbox-media/<name>")
 def sandbox_media(name: str) -> Response:
-    """Product images of the built-in sandbox, so demo boxes render with no internet.
-
-    Only in demo mode: once real credentials are saved, product images come from AliExpress.
+    """Product images of the built-in sandbox, so demo boxes render with no internet (demo
+    mode only: once real credentials are saved, product images come from AliExpress).
     """
-    if not settings_store().state().settings.demo_mode:
-        abort(404)
-    found = gateway.demo_sandbox().media(name)
+    found = get_catalog().demo_image(name)
     if found is None:
         abort(404)
     body, content_type = found
