@@ -130,16 +130,29 @@ def fail(problem: str, fix: str | None, *, code: int = 1) -> NoReturn:
 
 
 @cli.command("check")
-def check_command() -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help='Print {"ok", "message", "fix", "demo_mode"}.'
+)
+def check_command(as_json: bool) -> None:
     """Call the configured gateway once; print OK, or the problem and how to fix it.
 
     The call goes through the shared speed limiter and is paid from the admin reserve of
-    the daily quota, exactly like the settings page's "Test connection" button.
+    the daily quota, exactly like the settings page's "Test connection" button. Exit status
+    0 when the gateway accepted the call, 1 otherwise.
     """
     from affsite.catalog import get_catalog
 
     settings = current_settings()
     result = get_catalog().check_connection()
+    if as_json:
+        report = {
+            "ok": result.ok,
+            "message": result.message,
+            "fix": result.fix,
+            "demo_mode": settings.demo_mode,
+        }
+        click.echo(json.dumps(report, ensure_ascii=False))
+        sys.exit(0 if result.ok else 1)
     if not result.ok:
         fail(result.message, result.fix)
     click.echo("OK")
