@@ -307,13 +307,15 @@ def test_a_hanging_gateway_never_holds_a_page(
         started = time.monotonic()
         stale = catalog.product(warm)
         assert stale.status == STALE and stale.available
-        assert time.monotonic() - started < 0.5, "the visitor did not wait for the refresh"
+        # A refresh would take the 1 s deadline; the stale answer comes without it.
+        assert time.monotonic() - started < 0.9, "the visitor did not wait for the refresh"
 
         started = time.monotonic()
         failed = catalog.product(cold)
         elapsed = time.monotonic() - started
         assert (failed.status, failed.reason) == (FALLBACK, "gateway_down")
-        assert elapsed < 1.0 + 0.3 + 0.7, elapsed  # the deadline, one timeout, slack
+        # The deadline, one timeout and slack for a busy machine; far under the 30 s hang.
+        assert elapsed < 1.0 + 0.3 + 2.5, elapsed
     finally:
         sandbox.clear_faults()
         catalog.close()
