@@ -99,7 +99,14 @@ def page(browser: Browser, problems: Problems) -> Iterator[Page]:
     page.on("pageerror", lambda exc: problems.page_errors.append(str(exc)))
     page.on(
         "requestfailed",
-        lambda req: problems.failed_requests.append(f"{req.url}: {req.failure}"),
+        # ERR_ABORTED is the browser dropping a page's pending requests (the favicon) when
+        # the test moves on to the next page; a broken resource shows as another failure or
+        # as an HTTP error status below.
+        lambda req: (
+            None
+            if req.failure == "net::ERR_ABORTED"
+            else problems.failed_requests.append(f"{req.url}: {req.failure}")
+        ),
     )
     page.on(
         "response",

@@ -50,7 +50,7 @@ def host_site() -> Iterator[HostSite]:
 
 def embed_code(page: Page, site: str) -> str:
     """The iframe code the home page offers, as a site owner copies it."""
-    page.goto(f"{site}/")
+    page.goto(f"{site}/", wait_until="networkidle")
     code = page.locator("#embed figure", has_text="Iframe").locator("code").inner_text()
     assert code.startswith(f'<iframe src="{site}/embed/iframe/{EARBUDS}"')
     return code
@@ -68,6 +68,7 @@ def test_the_copied_iframe_code_shows_a_working_box_on_another_site(
 
     site = start_site({})
     blog = host_site(embed_code(page, site))
+    page.goto("about:blank")
     forget(problems)  # leaving the home page may abort its last requests (the favicon)
 
     page.goto(blog)
