@@ -33,7 +33,7 @@ import os
 import random
 import threading
 import uuid
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +65,7 @@ from affsite.limits.gate import Gate
 from affsite.limits.locks import FetchLocks
 from affsite.limits.quota import QuotaStatus
 from affsite.limits.refusals import CallRefused
+from affsite.lru import LRU
 from affsite.product_answer import (
     BANNED,
     CREDENTIALS_REJECTED,
@@ -202,8 +203,7 @@ class Catalog:
         # the data store is off), kept briefly.
         self._handoff: dict[tuple[str, str], tuple[Outcome, float]] = {}
         self._handoff_lock = threading.Lock()
-        self._decoded: OrderedDict[tuple[str, str], tuple[float, Product]] = OrderedDict()
-        self._decoded_lock = threading.Lock()
+        self._decoded: LRU[tuple[str, str], tuple[float, Product]] = LRU(DECODED_PRODUCTS)
 
     @classmethod
     def open(cls, instance_path: Path | str, **kwargs: Any) -> Catalog:
@@ -345,8 +345,7 @@ class Catalog:
         if entry.data is None:
             return ProductAnswer(pid, None, NEGATIVE, NOT_PROMOTABLE, entry.fetched_at)
         key = (ns, pid)
-        with self._decoded_lock:
-            known = self._decoded.get(key)
+        known = self._decoded.get(key)
         if known is not None and known[0] == entry.fetched_at:
             product = known[1]
         else:
@@ -354,11 +353,7 @@ class Catalog:
                 product = Product.from_dict(entry.data)
             except (TypeError, ValueError):
                 return None
-            with self._decoded_lock:
-                self._decoded[key] = (entry.fetched_at, product)
-                self._decoded.move_to_end(key)
-                while len(self._decoded) > DECODED_PRODUCTS:
-                    self._decoded.popitem(last=False)
+            self._decoded.put(key, (entry.fetched_at, product))
         return ProductAnswer(pid, product, status, None, entry.fetched_at)
 
     def _read(self, ns: str, pid: str) -> Entry | None:

@@ -22,20 +22,25 @@ from werkzeug.wrappers import Response
 
 from affsite.catalog import get_catalog
 from affsite.freshness import namespace
+from affsite.lru import LRU
 from affsite.settings import DEFAULT_API_URL, Settings, settings_store
 from affsite.web.api import product_id_of
 from affsite.web.public_cache import cache_headers
-from affsite.web.rendered import RenderedPages
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 PAGES_KEY = "affsite.rendered_pages"
+# Drawing a box (template, price formatting) costs several times more than reading the
+# product from the cache, so each page is drawn once per worker. Its key holds all it shows:
+# the answer (id, status, fetch time, reason) and the settings (namespace, disclosure,
+# language); a refresh or a saved setting makes a new key, and old pages age out.
+MAX_RENDERED_PAGES = 2048
 
 # Where AliExpress serves product images from.
 ALIEXPRESS_IMAGE_HOSTS = "https://*.alicdn.com https://*.aliexpress-media.com"
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[PAGES_KEY] = RenderedPages()
+    app.extensions[PAGES_KEY] = LRU[tuple[object, ...], str](MAX_RENDERED_PAGES)
     app.register_blueprint(bp)
 
 
@@ -78,8 +83,8 @@ def iframe(product_id: str) -> Response:
         settings.disclosure,
         settings.language,
     )
-    pages: RenderedPages = current_app.extensions[PAGES_KEY]
-    page = pages.get_or_render(
+    pages: LRU[tuple[object, ...], str] = current_app.extensions[PAGES_KEY]
+    page = pages.get_or_make(
         key,
         lambda: render_template(
             "embed/iframe.html",

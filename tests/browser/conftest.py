@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,19 +26,16 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def start_site(tmp_path: Path) -> Iterator[StartSite]:
+def start_site(tmp_path: Path, serve_wsgi: Callable[[Any], str]) -> StartSite:
     """Start the real app on a free loopback port; answers its base URL.
 
     ``settings`` (optional) is written to a fresh instance folder's settings.json first; with
     no App Key and Secret in it the app runs in demo mode against the in-process sandbox.
     The admin password is ``ADMIN_PASSWORD``, hashed cheaply.
     """
-    from werkzeug.serving import BaseWSGIServer, make_server
-
-    running: list[tuple[BaseWSGIServer, threading.Thread]] = []
 
     def start(settings: dict[str, Any] | None = None) -> str:
-        instance = tmp_path / f"instance-{len(running)}"
+        instance = tmp_path / f"instance-{sum(1 for _ in tmp_path.glob('instance-*'))}"
         instance.mkdir(mode=0o700)
         if settings is not None:
             (instance / "settings.json").write_text(json.dumps(settings))
@@ -48,19 +44,10 @@ def start_site(tmp_path: Path) -> Iterator[StartSite]:
         )
         password: AdminPassword = app.extensions[PASSWORD_KEY]
         password.set(ADMIN_PASSWORD)
-        httpd = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-        thread.start()
-        running.append((httpd, thread))
-        return f"http://127.0.0.1:{httpd.server_port}"
+        url: str = serve_wsgi(app)
+        return url
 
-    try:
-        yield start
-    finally:
-        for httpd, thread in running:
-            httpd.shutdown()
-            thread.join(timeout=10)
-            httpd.server_close()
+    return start
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -20,11 +19,8 @@ HostSite = Callable[[str], str]
 
 
 @pytest.fixture
-def host_site() -> Iterator[HostSite]:
+def host_site(serve_wsgi: Callable[[Any], str]) -> HostSite:
     """Another website (another origin: its own loopback port) serving one page of HTML."""
-    from werkzeug.serving import BaseWSGIServer, make_server
-
-    running: list[tuple[BaseWSGIServer, threading.Thread]] = []
 
     def start(body: str) -> str:
         page = f"<!doctype html><html><body><h1>A blog post</h1>{body}</body></html>"
@@ -33,19 +29,9 @@ def host_site() -> Iterator[HostSite]:
             start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
             return [page.encode()]
 
-        httpd = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-        thread.start()
-        running.append((httpd, thread))
-        return f"http://127.0.0.1:{httpd.server_port}/post"
+        return f"{serve_wsgi(app)}/post"
 
-    try:
-        yield start
-    finally:
-        for httpd, thread in running:
-            httpd.shutdown()
-            thread.join(timeout=10)
-            httpd.server_close()
+    return start
 
 
 def embed_code(page: Page, site: str) -> str:

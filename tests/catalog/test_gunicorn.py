@@ -6,13 +6,8 @@ at once still cost one gateway call per batch, and an outage is answered from th
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -28,13 +23,6 @@ TRACKING_ID = "gunicorn_site"
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def gateway() -> Iterator[tuple[Sandbox, ServerHandle]]:
     sandbox = Sandbox(tracking_ids=(TRACKING_ID,))
@@ -43,53 +31,21 @@ def gateway() -> Iterator[tuple[Sandbox, ServerHandle]]:
 
 
 @pytest.fixture
-def site(gateway: tuple[Sandbox, ServerHandle], tmp_path: Path) -> Iterator[str]:
+def site(
+    gateway: tuple[Sandbox, ServerHandle], tmp_path: Path, affsite_serve: Callable[..., Any]
+) -> str:
     """``affsite serve`` with 2 workers x 4 threads, configured for the sandbox server."""
     _sandbox, handle = gateway
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSITE_")}
-    env.update(
-        {
-            "AFFSITE_INSTANCE": str(tmp_path / "instance"),
-            "AFFSITE_API_URL": handle.sync_url,
-            "AFFSITE_APP_KEY": DEMO_APP_KEY,
-            "AFFSITE_APP_SECRET": DEMO_APP_SECRET,
-            "AFFSITE_TRACKING_ID": TRACKING_ID,
-            "AFFSITE_RATE_LIMIT": "50",
-        }
-    )
-    command = [
-        sys.executable,
-        "-c",
-        "from affsite.cli import main; main()",
-        "serve",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "2",
-        "--threads",
-        "4",
-    ]
-    log = (tmp_path / "serve.log").open("w+")
-    process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):  # bounded: at most ~20 s for both workers to boot
-            if process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as answer:
-                    if json.load(answer)["demo_mode"] is False:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        log.seek(0)
-        assert process.poll() is None, log.read()
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    env = {
+        "AFFSITE_INSTANCE": str(tmp_path / "instance"),
+        "AFFSITE_API_URL": handle.sync_url,
+        "AFFSITE_APP_KEY": DEMO_APP_KEY,
+        "AFFSITE_APP_SECRET": DEMO_APP_SECRET,
+        "AFFSITE_TRACKING_ID": TRACKING_ID,
+        "AFFSITE_RATE_LIMIT": "50",
+    }
+    url: str = affsite_serve(env, "--workers", "2", "--threads", "4").url
+    return url
 
 
 def get_products(url: str, ids: list[str]) -> tuple[list[dict[str, Any]], str]:

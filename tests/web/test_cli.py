@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,51 +94,19 @@ def test_run_prints_the_url_and_demo_mode(instance: Path, monkeypatch: pytest.Mo
     assert server.closed
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.mark.slow
-def test_serve_runs_gunicorn_with_threaded_workers(instance: Path, tmp_path: Path) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSITE_")}
-    env.update({"AFFSITE_INSTANCE": str(instance), "AFFSITE_COUNTRY": "DE"})
-    command = [
-        sys.executable,
-        "-c",
-        "from affsite.cli import main; main()",
-        "serve",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "1",
-    ]
-    log = (tmp_path / "serve.log").open("w+")
-    process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        body = None
-        for _ in range(150):  # bounded: at most ~15 s
-            if process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    body = json.load(r)
-                break
-            except OSError:
-                time.sleep(0.1)
-        log.seek(0)
-        output = log.read()
-        assert body is not None, output
-        assert body["status"] == "ok" and body["demo_mode"] is True
-        assert "Using worker: gthread" in output
-        assert f"serving http://127.0.0.1:{port}/" in output
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+def test_serve_runs_gunicorn_with_threaded_workers(
+    instance: Path, affsite_serve: Callable[..., Any]
+) -> None:
+    site = affsite_serve(
+        {"AFFSITE_INSTANCE": str(instance), "AFFSITE_COUNTRY": "DE"}, "--workers", "1"
+    )
+    with urllib.request.urlopen(f"{site.url}/healthz", timeout=5) as answer:
+        body = json.load(answer)
+    assert body["status"] == "ok" and body["demo_mode"] is True
+    output = site.output()
+    assert "Using worker: gthread" in output
+    assert f"serving {site.url}/" in output
 
 
 def test_version_is_affsite_s_own() -> None:

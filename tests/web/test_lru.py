@@ -1,28 +1,28 @@
-"""Rendered pages are kept per process and redrawn when what they show changes."""
+"""Per-process memos (rendered pages) are bounded and redrawn when what they show changes."""
 
 from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from affsite.web.rendered import RenderedPages
+from affsite.lru import LRU
 
 IFRAME = "/embed/iframe/1005004757833857"
 
 
 def test_a_page_is_drawn_once_per_key_and_the_oldest_are_forgotten() -> None:
-    pages = RenderedPages(max_pages=2)
+    pages: LRU[str, str] = LRU(2)
     drawn: list[str] = []
 
     def draw(text: str) -> str:
         drawn.append(text)
         return text
 
-    assert pages.get_or_render("a", lambda: draw("A")) == "A"
-    assert pages.get_or_render("a", lambda: draw("again")) == "A"
-    pages.get_or_render("b", lambda: draw("B"))
-    pages.get_or_render("c", lambda: draw("C"))
+    assert pages.get_or_make("a", lambda: draw("A")) == "A"
+    assert pages.get_or_make("a", lambda: draw("again")) == "A"
+    pages.get_or_make("b", lambda: draw("B"))
+    pages.get_or_make("c", lambda: draw("C"))
     assert len(pages) == 2
-    assert pages.get_or_render("a", lambda: draw("A2")) == "A2"  # "a" was the oldest
+    assert pages.get_or_make("a", lambda: draw("A2")) == "A2"  # "a" was the oldest
     assert drawn == ["A", "B", "C", "A2"]
 
 
