@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import httpx
+
 from affsite.aliexpress.client import AliExpressClient
 from affsite.aliexpress.errors import (
     ApiCallLimit,
@@ -74,18 +76,29 @@ def new_product_limit(settings: Settings) -> int:
     return settings.daily_quota * max(0, min(100, settings.new_product_share)) // 100
 
 
-def gateway_client_factory(settings: Settings, hooks: ClientHooks) -> AliExpressClient:
-    """The production factory: ``affsite.gateway.client_for`` (the sandbox in demo mode)."""
-    from affsite.gateway import client_for
+def client_factory(transport: httpx.BaseTransport | None = None) -> ClientFactory:
+    """A factory of ``affsite.gateway.client_for`` clients wired to the catalog's hooks;
+    ``transport`` replaces the network (the sandbox in tests and benchmarks).
+    """
 
-    return client_for(
-        settings,
-        clock=hooks.clock,
-        sleep=hooks.sleep,
-        before_attempt=hooks.before_attempt,
-        after_attempt=hooks.after_attempt,
-        max_retries=hooks.max_retries,
-    )
+    def make(settings: Settings, hooks: ClientHooks) -> AliExpressClient:
+        from affsite.gateway import client_for
+
+        return client_for(
+            settings,
+            transport=transport,
+            clock=hooks.clock,
+            sleep=hooks.sleep,
+            before_attempt=hooks.before_attempt,
+            after_attempt=hooks.after_attempt,
+            max_retries=hooks.max_retries,
+        )
+
+    return make
+
+
+# The production factory: the configured gateway (the in-process sandbox in demo mode).
+gateway_client_factory = client_factory()
 
 
 def reason_for(error: BaseException) -> str:

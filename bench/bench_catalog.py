@@ -33,13 +33,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from affsite.aliexpress.client import AliExpressClient
 from affsite.aliexpress.sandbox import Sandbox, SandboxCatalog
 from affsite.aliexpress.sandbox.gateway import default_catalog
 from affsite.cache import open_stores
-from affsite.catalog import Catalog, ClientHooks
+from affsite.catalog import Catalog
+from affsite.catalog_policy import client_factory
 from affsite.clock import FakeClock
-from affsite.gateway import client_for
 from affsite.settings import Settings
 
 DAY = 86_400
@@ -111,16 +110,7 @@ def replay(trace: Trace, settings: Settings, sandbox_catalog: SandboxCatalog) ->
     sandbox = Sandbox(clock=clock, catalog=sandbox_catalog)
     transport = sandbox.transport()
 
-    def factory(s: Settings, hooks: ClientHooks) -> AliExpressClient:
-        return client_for(
-            s,
-            transport=transport,
-            clock=hooks.clock,
-            sleep=hooks.sleep,
-            before_attempt=hooks.before_attempt,
-            after_attempt=hooks.after_attempt,
-            max_retries=hooks.max_retries,
-        )
+    factory = client_factory(transport)
 
     results = []
     per_product_expiry: dict[str, float] = {}

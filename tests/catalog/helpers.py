@@ -7,9 +7,8 @@ from typing import Any
 
 import httpx
 
-from affsite.aliexpress.client import AliExpressClient
-from affsite.catalog import ClientFactory, ClientHooks
-from affsite.gateway import client_for
+from affsite.catalog import ClientFactory
+from affsite.catalog_policy import client_factory
 from affsite.settings import Settings
 
 # Tracking ids the test sandboxes accept (links are made only for registered ones).
@@ -31,16 +30,4 @@ class SettingsBox:
 
 def transport_factory(transport: httpx.BaseTransport | None) -> ClientFactory:
     """A client factory sending every call through ``transport`` (None: the network)."""
-
-    def factory(settings: Settings, hooks: ClientHooks) -> AliExpressClient:
-        return client_for(
-            settings,
-            transport=transport,
-            clock=hooks.clock,
-            sleep=hooks.sleep,
-            before_attempt=hooks.before_attempt,
-            after_attempt=hooks.after_attempt,
-            max_retries=hooks.max_retries,
-        )
-
-    return factory
+    return client_factory(transport)

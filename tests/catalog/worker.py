@@ -17,7 +17,7 @@ from typing import Any
 from affsite.aliexpress.sandbox import DEMO_APP_KEY, DEMO_APP_SECRET
 from affsite.cache import open_stores
 from affsite.catalog import Catalog
-from affsite.gateway import client_for
+from affsite.catalog_policy import client_factory
 from affsite.settings import Settings
 
 
@@ -30,18 +30,10 @@ def main(job: dict[str, Any]) -> dict[str, Any]:
         **job.get("settings", {}),
     )
 
-    def factory(s: Settings, hooks: Any) -> Any:
-        return client_for(
-            s,
-            before_attempt=hooks.before_attempt,
-            after_attempt=hooks.after_attempt,
-            max_retries=hooks.max_retries,
-        )
-
     catalog = Catalog(
         settings=lambda: settings,
         stores=open_stores(Path(job["cache_dir"])),
-        client_factory=factory,
+        client_factory=client_factory(),
         poll_interval=0.02,
     )
     if job.get("ready_file"):

@@ -14,13 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from affsite import catalog as catalog_module
-from affsite.aliexpress.client import AliExpressClient
 from affsite.aliexpress.sandbox import DEMO_APP_KEY, DEMO_APP_SECRET, Sandbox
 from affsite.cache import open_stores
-from affsite.catalog import Catalog, ClientHooks
+from affsite.catalog import Catalog
+from affsite.catalog_policy import client_factory
 from affsite.clock import FakeClock
-from affsite.gateway import client_for
-from affsite.settings import Settings, settings_store
+from affsite.settings import settings_store
 from affsite.shortlinks import MemoryCache, ShortLinkFollower
 
 from .helpers import CANARY_SECRET
@@ -40,23 +39,12 @@ def gateway_catalog(
 ) -> Iterator[Catalog]:
     """The app's catalog, but talking to a sandbox of the test's own (credentials checked)."""
 
-    def factory(settings: Settings, hooks: ClientHooks) -> AliExpressClient:
-        return client_for(
-            settings,
-            transport=sandbox.transport(),
-            clock=hooks.clock,
-            sleep=hooks.sleep,
-            before_attempt=hooks.before_attempt,
-            after_attempt=hooks.after_attempt,
-            max_retries=hooks.max_retries,
-        )
-
     with app.app_context():
         store = settings_store()
     catalog = Catalog(
         settings=store.load,
         stores=open_stores(tmp_path / "cache"),
-        client_factory=factory,
+        client_factory=client_factory(sandbox.transport()),
         clock=clock,
         sleep=clock.sleep,
     )
