@@ -21,9 +21,20 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # pull in Flask.
     from flask import Flask
 
-    from affsite import catalog, config, settings
+    from affsite import catalog, config, render, settings
     from affsite.resources import static_folder, template_folder
-    from affsite.web import admin, api, auth, embed, error_pages, public, security, templating
+    from affsite.web import (
+        admin,
+        api,
+        auth,
+        embed,
+        error_pages,
+        proxies,
+        public,
+        root,
+        security,
+        templating,
+    )
 
     app = Flask(
         __name__,
@@ -36,18 +47,22 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # 1. Deploy-time configuration; instance folder (0700) and secret key.
     config.load(app, test_config)
 
-    # 2. Services, each in app.extensions.
+    # 2. Services, each in app.extensions behind one accessor (get_catalog(), ...).
     settings.init_app(app)
     auth.init_app(app)
     catalog.init_app(app)
+    render.init_app(app)
 
-    # 3. Request-wide behaviour: CSRF, security headers, error pages, template helpers.
+    # 3. Request-wide behaviour: trusted proxy headers, CSRF, security headers, error pages,
+    #    template helpers.
+    proxies.init_app(app)
     security.init_app(app)
     error_pages.init_app(app)
     templating.init_app(app)
 
     # 4. Blueprints.
     public.init_app(app)
+    root.init_app(app)
     admin.init_app(app)
     api.init_app(app)
     embed.init_app(app)

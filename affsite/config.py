@@ -8,6 +8,11 @@ Loaded in this order, later wins:
    ``AFFSITE_HTTPS=true`` and ``AFFSITE_PROXY_FIX=1`` work), e.g. ``AFFSITE_SECRET_KEY``;
 4. the ``test_config`` mapping given to ``create_app``.
 
+Behind a reverse proxy, ``PROXY_FIX``, ``PROXY_FIX_HOST``, ``PROXY_FIX_PREFIX`` and
+``PUBLIC_URL`` say which forwarded headers to believe and which address visitors use (see
+``affsite.web.proxies`` for the table); Flask's ``TRUSTED_HOSTS`` (a JSON list) refuses other
+host names.
+
 The site owner's settings (App Key, country, ...) are not configuration: they live in
 ``affsite.settings`` and their ``AFFSITE_*`` variables are left to it. ``AFFSITE_INSTANCE``
 selects the instance folder; ``AFFSITE_ADMIN_PASSWORD`` is read once by the admin password
@@ -19,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import secrets
 import stat
 from collections.abc import Mapping
@@ -54,14 +60,24 @@ DEFAULTS: Mapping[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": 12 * 3600,
     # True when visitors reach the app over HTTPS: session cookies get the Secure flag.
     "HTTPS": False,
-    # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are
-    # trusted (0: none). Needed behind nginx so client addresses and https are seen.
+    # Behind reverse proxies (see affsite.web.proxies): how many of them set X-Forwarded-For
+    # and X-Forwarded-Proto (0: none, the app faces visitors itself). Needed behind nginx so
+    # client addresses and https are seen.
     "PROXY_FIX": 0,
+    # How many proxies set X-Forwarded-Host (and -Port), and X-Forwarded-Prefix. Off unless
+    # the proxies in front really set them: otherwise any visitor could.
+    "PROXY_FIX_HOST": 0,
+    "PROXY_FIX_PREFIX": 0,
+    # The address visitors use, e.g. "https://shop.example" or "https://example.com/boxes":
+    # the embed code on the home page points there and a prefix in it is the app's URL root.
+    # None: the host each request was sent to, and the site root.
+    "PUBLIC_URL": None,
     # werkzeug.security method for the admin password (OWASP scrypt floor: N=2**17, r=8, p=1).
     "PASSWORD_HASH_METHOD": "scrypt:131072:8:1",
-    # Failed admin logins allowed per client address, and from all addresses together, within
-    # LOGIN_FAILURE_WINDOW seconds.
+    # Failed admin logins allowed per client address within LOGIN_FAILURE_WINDOW seconds.
     "LOGIN_MAX_FAILURES": 5,
+    # Above this many failures from all addresses together, each address gets only 2 attempts
+    # per window; a correct password from a fresh address is always checked.
     "LOGIN_MAX_FAILURES_GLOBAL": 50,
     "LOGIN_FAILURE_WINDOW": 15 * 60,
     # Time source (epoch seconds) for anything that expires; tests put a FakeClock here.
@@ -77,7 +93,14 @@ DEFAULTS: Mapping[str, Any] = {
 
 # Keys that are always text, even when the value looks like a number or "true".
 _TEXT_KEYS = frozenset(
-    {"SECRET_KEY", "SESSION_COOKIE_NAME", "SESSION_COOKIE_DOMAIN", "SERVER_NAME", "CACHE_DIR"}
+    {
+        "SECRET_KEY",
+        "SESSION_COOKIE_NAME",
+        "SESSION_COOKIE_DOMAIN",
+        "SERVER_NAME",
+        "CACHE_DIR",
+        "PUBLIC_URL",
+    }
     | {key for key, value in DEFAULTS.items() if isinstance(value, str)}
 )
 
@@ -132,7 +155,9 @@ def load(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
     elif not app.config.get("TESTING"):
         _refuse_weak_secret_key(app.config["SECRET_KEY"])
-    _trust_proxies(app, int(app.config["PROXY_FIX"]))
+    for key in ("PROXY_FIX", "PROXY_FIX_HOST", "PROXY_FIX_PREFIX"):
+        app.config[key] = proxy_count(key, app.config[key])
+    app.config["PUBLIC_URL"] = public_url(app.config["PUBLIC_URL"])
 
 
 def _refuse_weak_secret_key(key: str | bytes) -> None:
@@ -168,12 +193,55 @@ def instance_secret_key(instance: Path) -> str:
     return key
 
 
-def _trust_proxies(app: Flask, count: int) -> None:
-    if count <= 0:
-        return
-    from werkzeug.middleware.proxy_fix import ProxyFix
+MAX_PROXIES = 10
+# What PUBLIC_URL may be: http(s), a host name or address with an optional port, and an
+# optional path of plain segments. No userinfo, query or fragment: it is written into pages.
+_PUBLIC_URL = re.compile(
+    r"(?P<scheme>https?)://(?P<host>[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::(?P<port>[0-9]{1,5}))?"
+    r"(?P<path>(?:/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*)/?"
+)
 
-    # Wrapping wsgi_app (not app) keeps app.test_client() and app.extensions intact.
-    app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-        app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_prefix=count
+
+def proxy_count(key: str, value: object) -> int:
+    """A ``PROXY_FIX*`` value as a number of proxies (``true`` means one).
+
+    :raise RuntimeError: not a number of proxies between 0 and ``MAX_PROXIES``.
+    """
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int) and 0 <= value <= MAX_PROXIES:
+        return value
+    raise RuntimeError(
+        f"{key} must be the number of reverse proxies in front of affsite that set the "
+        f"header (0 to {MAX_PROXIES}; 0 when there are none), not {value!r}."
     )
+
+
+def public_url(value: object) -> str | None:
+    """``PUBLIC_URL`` checked and normalised (lower-case scheme and host, no trailing slash).
+
+    >>> public_url("HTTPS://Shop.Example/boxes/"), public_url(None)
+    ('https://shop.example/boxes', None)
+
+    :raise RuntimeError: not an http(s) address of a site (with an optional path).
+    """
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    head, sep, rest = text.partition("://")
+    host_end = rest.find("/")
+    host = rest if host_end < 0 else rest[:host_end]
+    path = "" if host_end < 0 else rest[host_end:]
+    candidate = f"{head.lower()}{sep}{host.lower()}{path}"
+    match = _PUBLIC_URL.fullmatch(candidate)
+    segments = match.group("path").split("/") if match else []
+    if (
+        match is None
+        or (match.group("port") and not 0 < int(match.group("port")) < 65536)
+        or any(segment in (".", "..") for segment in segments)
+    ):
+        raise RuntimeError(
+            f"PUBLIC_URL must be the address visitors use, like https://shop.example or "
+            f"https://example.com/boxes (no query, fragment or user name), not {text!r}."
+        )
+    return candidate.rstrip("/")

@@ -34,10 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from affsite.aliexpress.sandbox import Sandbox, SandboxCatalog
-from affsite.aliexpress.sandbox.gateway import default_catalog
+from affsite.aliexpress.sandbox.endpoint import default_catalog
 from affsite.cache import open_stores
-from affsite.catalog import Catalog
-from affsite.catalog_policy import client_factory
+from affsite.catalog import Catalog, Purpose, client_factory
 from affsite.clock import FakeClock
 from affsite.settings import Settings
 
@@ -130,7 +129,7 @@ def replay(trace: Trace, settings: Settings, sandbox_catalog: SandboxCatalog) ->
             for at, page in day:
                 clock.now = max(clock.now, at)
                 ids = trace.pages[page]
-                answers = catalog.products(ids)
+                answers = catalog.products(ids, purpose=Purpose.PAGE)
                 result.views += 1
                 result.impressions += len(ids)
                 result.active.update(ids)

@@ -18,11 +18,7 @@ Messages never contain the App Secret, the signature or a raw upstream body.
 
 from __future__ import annotations
 
-import re
-
 from affsite.errors import AffsiteError
-
-_BAN_SECONDS = re.compile(r"ban will last (?:for )?(\d+(?:\.\d+)?) (?:more )?seconds?", re.I)
 
 
 class ApiError(AffsiteError):
@@ -121,17 +117,3 @@ class ApiResponseError(ApiError):
         "AliExpress refused the request: check the Tracking ID, country, currency and language "
         "settings, then try again."
     )
-
-
-def parse_ban_seconds(message: str | None, default: float = 1.0) -> float:
-    """Seconds from "… this ban will last N seconds" (also the TOP "for N more seconds").
-
-    >>> parse_ban_seconds("Api access frequency exceeds the limit. this ban will last 1 seconds")
-    1.0
-    >>> parse_ban_seconds("This ban will last for 37 more seconds")
-    37.0
-    >>> parse_ban_seconds("too fast")
-    1.0
-    """
-    match = _BAN_SECONDS.search(message or "")
-    return float(match.group(1)) if match else default

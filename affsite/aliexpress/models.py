@@ -1,137 +1,70 @@
 """Typed results of the Affiliate API, built by tolerant parsers.
 
-The gateway's JSON drifts: ids come as numbers or strings, lists as ``{"product": [...]}``,
-bare lists or a single object, any field may be missing or ``""``, rates carry a ``%``. The
-``from_api`` parsers absorb all of that once, here, so nothing above this module sees the
-wire format. Everything upstream is untrusted: URLs are kept only when they are http(s),
-protocol-relative (made https) or site-relative paths.
+The ``from_api`` parsers absorb the gateway's drifting JSON once, here (field by field through
+``affsite.aliexpress.parsing``), so nothing above this module sees the wire format. Everything
+upstream is untrusted: numbers are kept only within the range their field can have, and URLs
+only when ``affsite.aliexpress.links`` allows them (``https`` on AliExpress's own hosts; in
+demo mode also images under the sandbox's ``media_base_url``, passed in by the caller).
 
 ``Product.to_dict``/``from_dict`` give a JSON-safe round trip (Decimals as strings) for
-caches.
+caches; ``from_dict`` checks every value again, so an entry written by an older version or
+edited on disk cannot bring back what ``from_api`` refuses.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from typing import Any, Final
+from urllib.parse import urlsplit
 
-_ID_MAX_DIGITS = 20
+from affsite.aliexpress.links import image_url, link_url
+from affsite.aliexpress.parsing import (
+    amount,
+    count,
+    currency_code,
+    global_id,
+    percent,
+    text,
+    unwrap_list,
+)
 
+__all__ = [
+    "MAX_IMAGES",
+    "Category",
+    "Money",
+    "Product",
+    "ProductPage",
+    "match_links",
+    "parse_categories",
+    "parse_products",
+]
 
-# ---------------------------------------------------------------------------------------------
-# Field parsers: each takes the raw JSON value and returns a clean value or None.
-
-
-def unwrap_list(value: Any, key: str) -> list[Any]:
-    """The items of a TOP-style list: ``{key: [...]}``, ``{key: item}``, a bare list or one item.
-
-    >>> unwrap_list({"product": [{"a": 1}]}, "product")
-    [{'a': 1}]
-    >>> unwrap_list({"a": 1}, "product")
-    [{'a': 1}]
-    >>> unwrap_list(None, "product"), unwrap_list("", "product")
-    ([], [])
-    """
-    if value is None or value == "":
-        return []
-    if isinstance(value, Mapping) and key in value:
-        value = value[key]
-        if value is None or value == "":
-            return []
-    if isinstance(value, list):
-        return list(value)
-    return [value]
-
-
-def text(value: Any) -> str | None:
-    """A non-empty, stripped string, or None (numbers become their decimal text)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        stripped = value.strip()
-        return stripped or None
-    return None
-
-
-def global_id(value: Any) -> str | None:
-    """A product/category/shop id as a string of digits, whether sent as number or string.
-
-    >>> global_id(1005004757833857), global_id(" 33006951782 "), global_id("12a"), global_id(1.5)
-    ('1005004757833857', '33006951782', None, None)
-    """
-    candidate = text(value)
-    if candidate is None or len(candidate) > _ID_MAX_DIGITS:
-        return None
-    return candidate if candidate.isascii() and candidate.isdigit() else None
-
-
-def decimal(value: Any) -> Decimal | None:
-    """A finite, non-negative Decimal from ``"12.34"``, ``12.34``, ``"7.0%"``; else None.
-
-    >>> decimal("7.0%"), decimal("12.30"), decimal(3), decimal(""), decimal("NaN"), decimal("-1")
-    (Decimal('7.0'), Decimal('12.30'), Decimal('3'), None, None, None)
-    """
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        value = repr(value)
-    raw = text(value)
-    if raw is None:
-        return None
-    raw = raw.removesuffix("%").strip().replace(",", "")
-    try:
-        number = Decimal(raw)
-    except (InvalidOperation, ValueError):
-        return None
-    if not number.is_finite() or number < 0:
-        return None
-    return number
-
-
-def count(value: Any) -> int | None:
-    """A non-negative integer from a number or a digit string ("1289", 1289, "1289.0")."""
-    number = decimal(value)
-    if number is None or number != number.to_integral_value():
-        return None
-    return int(number)
-
-
-def safe_url(value: Any) -> str | None:
-    """Keep http(s) and site-relative URLs; protocol-relative ``//host/x`` becomes https.
-
-    >>> safe_url("//ae01.alicdn.com/kf/a.jpg"), safe_url("javascript:alert(1)")
-    ('https://ae01.alicdn.com/kf/a.jpg', None)
-    >>> safe_url("/sandbox-media/p1.svg"), safe_url("HTTPS://x.com/a")
-    ('/sandbox-media/p1.svg', 'HTTPS://x.com/a')
-    """
-    url = text(value)
-    if url is None or any(ch.isspace() or ord(ch) < 0x20 or ch == "\\" for ch in url):
-        return None
-    if url.startswith("//"):
-        url = "https:" + url
-    lowered = url.lower()
-    if lowered.startswith(("https://", "http://")) and len(url) > len("https://"):
-        return url
-    if url.startswith("/") and not url.startswith("//"):
-        return url
-    return None
+MAX_IMAGES: Final = 20
+"""Images kept per product (the gateway sends about six)."""
 
 
 def _first_money(raw: Mapping[str, Any], *names: str) -> tuple[Money | None, str | None]:
     """The first ``<name>`` + ``<name>_currency`` pair that is complete, and which name it was."""
     for name in names:
-        amount = decimal(raw.get(name))
-        currency = text(raw.get(f"{name}_currency"))
-        if amount is not None and currency and currency.isascii() and currency.isalpha():
-            return Money(amount, currency.upper()), name
+        value = amount(raw.get(name))
+        currency = currency_code(raw.get(f"{name}_currency"))
+        if value is not None and currency is not None:
+            return Money(value, currency), name
     return None, None
+
+
+def _images(main: Any, others: Any, media_base_url: str | None) -> tuple[str, ...]:
+    """The main image first, then the others; allowed, unique, at most ``MAX_IMAGES``."""
+    images: list[str] = []
+    for item in [main, *unwrap_list(others, "string")]:
+        url = image_url(item, media_base_url=media_base_url)
+        if url and url not in images:
+            images.append(url)
+            if len(images) == MAX_IMAGES:
+                break
+    return tuple(images)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,13 +85,14 @@ class Money:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Money | None:
-        if not data:
+        """Inverse of ``to_dict``; None unless both parts are within bounds."""
+        if not isinstance(data, Mapping):
             return None
-        amount = decimal(data.get("amount"))
-        currency = text(data.get("currency"))
-        if amount is None or currency is None:
+        value = amount(data.get("amount"))
+        currency = currency_code(data.get("currency"))
+        if value is None or currency is None:
             return None
-        return cls(amount, currency)
+        return cls(value, currency)
 
 
 # Price pairs in order of preference: the converted price is what a visitor pays in the
@@ -194,8 +128,10 @@ class Product:
     ship_to_days: str | None = None
 
     @classmethod
-    def from_api(cls, raw: Mapping[str, Any]) -> Product:
+    def from_api(cls, raw: Mapping[str, Any], *, media_base_url: str | None = None) -> Product:
         """Build from one product object of any product-returning method.
+
+        ``media_base_url``: the sandbox's media address, whose images are allowed too.
 
         :raise ValueError: ``raw`` is not an object or has no usable ``product_id``.
         """
@@ -214,42 +150,38 @@ class Product:
             ):
                 original = None  # a struck-through price must be higher, in the same currency
 
-        discount = decimal(raw.get("discount"))
+        discount = percent(raw.get("discount"))
         if discount is None and price is not None and original is not None:
             discount = ((1 - price.amount / original.amount) * 100).quantize(Decimal("1"))
 
-        image = safe_url(raw.get("product_main_image_url"))
-        images: list[str] = [image] if image else []
-        for item in unwrap_list(raw.get("product_small_image_urls"), "string"):
-            url = safe_url(item)
-            if url and url not in images:
-                images.append(url)
-
+        images = _images(
+            raw.get("product_main_image_url"), raw.get("product_small_image_urls"), media_base_url
+        )
         second_name = text(raw.get("second_level_category_name"))
         first_name = text(raw.get("first_level_category_name"))
         volume = raw.get("lastest_volume", raw.get("latest_volume"))
         return cls(
             id=product_id,
             title=text(raw.get("product_title")),
-            detail_url=safe_url(raw.get("product_detail_url")),
-            image=image or (images[0] if images else None),
-            images=tuple(images),
-            video_url=safe_url(raw.get("product_video_url")),
+            detail_url=link_url(raw.get("product_detail_url")),
+            image=images[0] if images else None,
+            images=images,
+            video_url=image_url(raw.get("product_video_url")),
             price=price,
             original_price=original,
             discount_percent=discount,
-            rating_percent=decimal(raw.get("evaluate_rate")),
+            rating_percent=percent(raw.get("evaluate_rate")),
             orders=count(volume),
-            commission_rate=decimal(raw.get("commission_rate", raw.get("commision_rate"))),
-            hot_commission_rate=decimal(raw.get("hot_product_commission_rate")),
+            commission_rate=percent(raw.get("commission_rate", raw.get("commision_rate"))),
+            hot_commission_rate=percent(raw.get("hot_product_commission_rate")),
             category=second_name or first_name,
             category_id=global_id(raw.get("second_level_category_id"))
             or global_id(raw.get("first_level_category_id")),
             first_level_category=first_name,
             shop_id=global_id(raw.get("shop_id")),
             shop_name=text(raw.get("shop_name")),
-            shop_url=safe_url(raw.get("shop_url")),
-            promotion_link=safe_url(raw.get("promotion_link")),
+            shop_url=link_url(raw.get("shop_url")),
+            promotion_link=link_url(raw.get("promotion_link")),
             ship_to_days=text(raw.get("ship_to_days")),
         )
 
@@ -268,46 +200,49 @@ class Product:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Product:
-        """Inverse of ``to_dict``; unknown keys are ignored so older cache entries still load.
+    def from_dict(cls, data: Mapping[str, Any], *, media_base_url: str | None = None) -> Product:
+        """Inverse of ``to_dict``, with every value checked as ``from_api`` checks it; unknown
+        keys are ignored so older cache entries still load.
 
         :raise ValueError: no usable ``id``.
         """
         product_id = global_id(data.get("id"))
         if product_id is None:
             raise ValueError("cached product has no usable id")
-        orders = data.get("orders")
+        stored_images = data.get("images")
         return cls(
             id=product_id,
             title=text(data.get("title")),
-            detail_url=safe_url(data.get("detail_url")),
-            image=safe_url(data.get("image")),
-            images=tuple(u for u in (safe_url(i) for i in data.get("images") or ()) if u),
-            video_url=safe_url(data.get("video_url")),
+            detail_url=link_url(data.get("detail_url")),
+            image=image_url(data.get("image"), media_base_url=media_base_url),
+            images=_images(
+                None, stored_images if isinstance(stored_images, list) else None, media_base_url
+            ),
+            video_url=image_url(data.get("video_url")),
             price=Money.from_dict(data.get("price")),
             original_price=Money.from_dict(data.get("original_price")),
-            discount_percent=decimal(data.get("discount_percent")),
-            rating_percent=decimal(data.get("rating_percent")),
-            orders=orders if isinstance(orders, int) and not isinstance(orders, bool) else None,
-            commission_rate=decimal(data.get("commission_rate")),
-            hot_commission_rate=decimal(data.get("hot_commission_rate")),
+            discount_percent=percent(data.get("discount_percent")),
+            rating_percent=percent(data.get("rating_percent")),
+            orders=count(data.get("orders")),
+            commission_rate=percent(data.get("commission_rate")),
+            hot_commission_rate=percent(data.get("hot_commission_rate")),
             category=text(data.get("category")),
             category_id=global_id(data.get("category_id")),
             first_level_category=text(data.get("first_level_category")),
             shop_id=global_id(data.get("shop_id")),
             shop_name=text(data.get("shop_name")),
-            shop_url=safe_url(data.get("shop_url")),
-            promotion_link=safe_url(data.get("promotion_link")),
+            shop_url=link_url(data.get("shop_url")),
+            promotion_link=link_url(data.get("promotion_link")),
             ship_to_days=text(data.get("ship_to_days")),
         )
 
 
-def parse_products(container: Any) -> list[Product]:
+def parse_products(container: Any, *, media_base_url: str | None = None) -> list[Product]:
     """Products from a result's ``products`` value; entries without a usable id are skipped."""
     products: list[Product] = []
     for item in unwrap_list(container, "product"):
         try:
-            products.append(Product.from_api(item))
+            products.append(Product.from_api(item, media_base_url=media_base_url))
         except ValueError:
             continue
     return products
@@ -362,8 +297,15 @@ class ProductPage:
         return len(self.products)
 
     @classmethod
-    def from_api(cls, result: Mapping[str, Any], *, page_no: int, page_size: int) -> ProductPage:
-        products = parse_products(result.get("products"))
+    def from_api(
+        cls,
+        result: Mapping[str, Any],
+        *,
+        page_no: int,
+        page_size: int,
+        media_base_url: str | None = None,
+    ) -> ProductPage:
+        products = parse_products(result.get("products"), media_base_url=media_base_url)
         return cls(
             products=tuple(products),
             page_no=count(result.get("current_page_no")) or page_no,
@@ -371,3 +313,38 @@ class ProductPage:
             total_records=count(result.get("total_record_count")),
             total_pages=count(result.get("total_page_no")),
         )
+
+
+def _link_key(url: str) -> str:
+    """Loose identity of a URL, for matching a normalised ``source_value`` echo."""
+    parts = urlsplit(url if "//" in url else "//" + url)
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    return f"{host}{parts.path.rstrip('/')}"
+
+
+def match_links(asked: Sequence[str], result: Mapping[str, Any]) -> dict[str, str | None]:
+    """The affiliate link ``link.generate`` made for each URL ``asked``, or None.
+
+    Items are matched by ``source_value``, never by position (the gateway answers in its own
+    order); an echo in a normalised form matches loosely, the first unmatched URL winning.
+    Links that are not ``https`` on AliExpress's own hosts count as not converted.
+    """
+    links: dict[str, str | None] = dict.fromkeys(asked)
+    by_key: dict[str, list[str]] = {}
+    for url in asked:
+        by_key.setdefault(_link_key(url), []).append(url)
+    for item in unwrap_list(result.get("promotion_links"), "promotion_link"):
+        if not isinstance(item, Mapping):
+            continue
+        source = text(item.get("source_value"))
+        link = link_url(item.get("promotion_link"))
+        if source is None or link is None:
+            continue
+        if source in links:
+            links[source] = link
+            continue
+        for url in by_key.get(_link_key(source), []):
+            if links[url] is None:
+                links[url] = link
+                break
+    return links

@@ -1,6 +1,5 @@
-"""``affsite quota``, ``affsite cache stats|clear``, ``affsite refresh``, and the catalog side
-of ``affsite products`` (looked up through the cache, the shared limits and the quota, printed
-with the same table and JSON as the direct gateway look-up).
+"""``affsite quota``, ``affsite cache stats|clear`` and ``affsite refresh``: the site's catalog
+(its cache, the shared quota and limits) from a shell.
 
 ``affsite refresh`` is meant for cron: it renews the entries that expire soonest (most viewed
 first) within a budget of gateway calls, so visitors rarely meet an expired product.
@@ -10,29 +9,15 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import click
 
-from affsite.catalog import FALLBACK, Catalog, CatalogStats
+from affsite.catalog import CatalogStats, Status, get_catalog
 from affsite.cli import cli
-from affsite.errors import ProductIdError
+from affsite.cli.output import printable
 from affsite.moments import duration, moment
-
-_GENERIC_FIX = "Run `affsite cache stats` to see the recent gateway errors."
-
-
-def current_catalog() -> Catalog:
-    """The catalog of the current app (built here if the app has none yet)."""
-    from flask import current_app
-
-    from affsite import catalog as catalog_module
-
-    if catalog_module.EXTENSION_KEY not in current_app.extensions:
-        catalog_module.init_app(current_app)
-    return catalog_module.get_catalog()
 
 
 def when(epoch: float) -> str:
@@ -47,33 +32,6 @@ def _iso(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, tz=UTC).isoformat()
 
 
-# --- products --------------------------------------------------------------------------------
-
-
-def show_products(references: Sequence[str], as_json: bool) -> None:
-    """Print products through the catalog; exit 1 when some could not be fetched, 2 when an
-    input names no product (nothing is looked up then).
-    """
-    from affsite.cli.api import fail, format_json, format_table, resolve_reference
-
-    try:
-        ids = [resolve_reference(reference) for reference in references]
-    except ProductIdError as error:
-        fail(error.message, error.fix, code=2)
-    catalog = current_catalog()
-    answers = catalog.products(ids, purpose="cli")
-    catalog.flush()
-    items = [answer.to_json() for answer in answers]
-    click.echo(format_json(items) if as_json else format_table(items))
-    failed = [answer for answer in answers if answer.status == FALLBACK]
-    if failed:
-        first = failed[0]
-        problem = first.problem or (
-            f"{len(failed)} product(s) could not be fetched ({first.reason})"
-        )
-        fail(problem, first.fix or _GENERIC_FIX)
-
-
 # --- quota -------------------------------------------------------------------------------------
 
 
@@ -81,7 +39,7 @@ def show_products(references: Sequence[str], as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def quota_command(as_json: bool) -> None:
     """Gateway requests used and left today, and when the count resets (00:00 Beijing)."""
-    status = current_catalog().quota()
+    status = get_catalog().quota()
     if as_json:
         data = status.to_json()
         data["resets_at_local"] = datetime.fromtimestamp(status.reset_at).astimezone().isoformat()
@@ -107,8 +65,8 @@ def cache_group() -> None:
 def stats_lines(stats: CatalogStats) -> list[str]:
     ratio = f"{stats.hit_ratio:.1%}" if stats.hit_ratio is not None else "no answers yet"
     counts = " · ".join(
-        f"{name} {stats.counters.get(name, 0)}"
-        for name in ("HIT", "MISS", "STALE", "NEGATIVE", "FALLBACK")
+        f"{status} {stats.counters.get(status, 0)}"
+        for status in (Status.HIT, Status.MISS, Status.STALE, Status.NEGATIVE, Status.FALLBACK)
     )
     quota = stats.quota
     lines = [
@@ -116,7 +74,7 @@ def stats_lines(stats: CatalogStats) -> list[str]:
         f"Entries:     {stats.entries} ({stats.volume_bytes // 1024} KiB), "
         f"{stats.indexed_products} products tracked",
         f"Answers:     {counts}",
-        f"Hit ratio:   {ratio} (stale answers served: {stats.counters.get('STALE', 0)})",
+        f"Hit ratio:   {ratio} (stale answers served: {stats.counters.get(Status.STALE, 0)})",
         f"Quota:       {quota.used} of {quota.limit} used today, {quota.left} left; "
         f"resets {when(quota.reset_at)}",
         f"New ids:     {stats.new_products_used} of {stats.new_products_limit} calls today "
@@ -142,9 +100,7 @@ def stats_lines(stats: CatalogStats) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def cache_stats_command(as_json: bool) -> None:
     """Entries, hit ratio, stale answers, quota, breaker and recent gateway errors."""
-    from affsite.cli.api import printable
-
-    stats = current_catalog().stats()
+    stats = get_catalog().stats()
     if as_json:
         data: dict[str, Any] = stats.to_json()
         data["breaker"]["open_until"] = _iso(stats.breaker.open_until)
@@ -164,7 +120,7 @@ def cache_clear_command(yes: bool) -> None:
             "Every product will be fetched again, which spends quota. Clear the cache?",
             abort=True,
         )
-    removed = current_catalog().clear()
+    removed = get_catalog().clear()
     click.echo(f"Removed {removed} cached entries.")
 
 
@@ -189,7 +145,7 @@ def cache_clear_command(yes: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def refresh_command(budget: int, horizon: float | None, as_json: bool) -> None:
     """Renew the cached products that expire soonest (most viewed first), for cron."""
-    catalog = current_catalog()
+    catalog = get_catalog()
     due = catalog.due_for_refresh(horizon)
     planned = min(len(due), budget * catalog.settings().batch_size)
     if planned:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from affsite.cache import Store, StoreError, Tx
@@ -34,9 +35,16 @@ def credentials_fingerprint(settings: Settings) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:24]
 
 
-@dataclass(frozen=True)
+class BreakerState(StrEnum):
+    CLOSED = "closed"  # calls go through
+    OPEN = "open"  # calls are paused
+    HALF_OPEN = "half-open"  # the pause is over: the next call is the probe
+    CREDENTIALS = "credentials"  # paused until the credentials change
+
+
+@dataclass(frozen=True, kw_only=True)
 class BreakerStatus:
-    state: str  # "closed", "open", "half-open" or "credentials"
+    state: BreakerState
     failures: int
     open_until: float | None
     reason: str | None
@@ -180,14 +188,21 @@ class CircuitBreaker:
     def status(self, fingerprint: str | None = None) -> BreakerStatus:
         state = self._state()
         if fingerprint is not None and state.get("auth") == fingerprint:
-            return BreakerStatus("credentials", 0, None, str(state.get("auth_message") or ""))
+            return BreakerStatus(
+                state=BreakerState.CREDENTIALS,
+                failures=0,
+                open_until=None,
+                reason=str(state.get("auth_message") or ""),
+            )
         open_until = number(state.get("open_until"))
         failures = int(number(state.get("failures")))
         reason = state.get("reason") if isinstance(state.get("reason"), str) else None
         if not open_until:
-            return BreakerStatus("closed", failures, None, reason)
-        kind = "open" if self._clock() < open_until else "half-open"
-        return BreakerStatus(kind, failures, open_until, reason)
+            return BreakerStatus(
+                state=BreakerState.CLOSED, failures=failures, open_until=None, reason=reason
+            )
+        kind = BreakerState.OPEN if self._clock() < open_until else BreakerState.HALF_OPEN
+        return BreakerStatus(state=kind, failures=failures, open_until=open_until, reason=reason)
 
     def reset(self) -> None:
         self._ctl.delete(self.KEY)

@@ -47,8 +47,8 @@ class FetchLocks:
         try:
             return self._ctl.atomic(take)
         except StoreError:
-            # No shared state at all (should not happen: the control store falls back to
-            # memory): proceed without single-flight rather than never fetching.
+            # No shared state at all: proceed without single-flight rather than never
+            # fetching. The attempt gate refuses every call while the limits are unshared.
             return list(keys[:limit] if limit is not None else keys)
 
     def release(self, keys: Sequence[str], owner: str) -> None:

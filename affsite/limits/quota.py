@@ -12,7 +12,7 @@ from typing import Any
 
 from affsite.cache import Store, StoreError, Tx
 from affsite.clock import Clock
-from affsite.limits.refusals import QuotaExhausted
+from affsite.limits.refusals import LimitsUnavailable, QuotaExhausted
 from affsite.limits.stored import SAFETY_MARGIN, number
 from affsite.moments import BEIJING
 
@@ -35,7 +35,7 @@ def next_reset(now: float) -> float:
     return midnight.timestamp()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class QuotaStatus:
     """Today's quota in numbers; ``view_left`` excludes the part kept for admin actions."""
 
@@ -90,6 +90,7 @@ class DailyQuota:
         """Count one attempt if fewer than ``limit`` were made today; return the new count.
 
         :raise QuotaExhausted: ``limit`` attempts were already made today.
+        :raise LimitsUnavailable: the count cannot be updated.
         """
         now = self._clock()
         key = self.key(beijing_day(now))
@@ -104,9 +105,8 @@ class DailyQuota:
         try:
             used = self._ctl.atomic(take)
         except StoreError as error:
-            raise QuotaExhausted(
-                f"the quota counter cannot be updated ({error}); no call was made",
-                until=now + 60,
+            raise LimitsUnavailable(
+                f"the quota counter cannot be updated: {error}; no call was made"
             ) from error
         if used is None:
             raise QuotaExhausted(

@@ -10,7 +10,7 @@ import math
 
 from affsite.cache import Store, StoreError, Tx
 from affsite.clock import Clock, Sleeper
-from affsite.limits.refusals import RateLimited
+from affsite.limits.refusals import LimitsUnavailable, RateLimited
 from affsite.limits.stored import json_dict, number
 
 
@@ -35,6 +35,7 @@ class RateLimiter:
         """Take one slot; return the seconds slept.
 
         :raise RateLimited: the next slot is more than ``max_wait`` seconds away.
+        :raise LimitsUnavailable: the bucket cannot be updated.
         """
         if rate <= 0 or not math.isfinite(rate):
             return 0.0
@@ -57,8 +58,8 @@ class RateLimiter:
 
         try:
             wait = self._ctl.atomic(reserve)
-        except StoreError:
-            wait = 0.0  # the store falls back to memory itself; this is the last resort
+        except StoreError as error:
+            raise LimitsUnavailable(f"the speed limiter cannot be updated: {error}") from error
         if wait is None:
             raise RateLimited("the speed limiter has no free slot soon enough")
         if wait > 0:

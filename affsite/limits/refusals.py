@@ -56,3 +56,17 @@ class CredentialsRefused(CallRefused):
 class RateLimited(CallRefused):
     reason = "rate_limited"
     fix = "More pages asked for new products than the speed limiter allows; they load shortly."
+
+
+class LimitsUnavailable(CallRefused):
+    """The shared limits cannot be kept (the control store is not on a working disk), so no
+    call may be made: each worker counting on its own would multiply the daily quota.
+    """
+
+    reason = "limits_unavailable"
+    fix = (
+        "The quota and the other limits shared by every worker are kept in the cache folder, "
+        "which cannot be written: free disk space or fix its permissions. Calls resume by "
+        "themselves within a minute after it can be written again; meanwhile pages show saved "
+        "products."
+    )

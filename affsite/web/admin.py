@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from affsite.catalog import get_catalog
 from affsite.errors import SettingsError
+from affsite.moments import duration, moment
 from affsite.product_ids import Resolution, extract_all
 from affsite.settings import (
     FIELDS,
@@ -33,12 +34,14 @@ from affsite.settings import (
 from affsite.web import settings_form
 from affsite.web.auth import (
     admin_password,
+    check_password,
     client_address,
     is_admin,
     log_in,
     log_out,
-    login_throttle,
 )
+from affsite.web.login_throttle import Outcome, Verdict
+from affsite.web.private_db import AuthStoreError
 from affsite.web.security import safe_next
 
 log = logging.getLogger(__name__)
@@ -63,10 +66,24 @@ def _require_admin() -> Response | None:
 # --- login ------------------------------------------------------------------------------
 
 
+def _not_checked(outcome: Outcome) -> str:
+    """Why a password was not checked (``outcome`` is THROTTLED or BUSY)."""
+    if outcome.verdict is Verdict.BUSY:
+        return "The server is busy checking another password. Try again in a moment."
+    minutes = max(1, round(outcome.retry_after / 60))
+    return f"Too many failed sign-in attempts. Try again in {minutes} minute(s)."
+
+
+_STORE_DOWN = (
+    "Passwords cannot be checked right now: the server cannot keep its sign-in records. "
+    "The server log says why."
+)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int] | str:
-    """Sign in with the admin password. Failed attempts are throttled per client address
-    and globally; ``next`` only ever leads to a path on this site.
+    """Sign in with the admin password. Attempts are throttled per visitor (see
+    ``affsite.web.login_throttle``); ``next`` only ever leads to a path on this site.
     """
     next_url = safe_next(request.values.get("next"), url_for("admin.dashboard"))
     if not admin_password().is_set():
@@ -77,27 +94,40 @@ def login() -> Response | tuple[str, int] | str:
         return render_template("admin/login.html", next_url=next_url)
 
     client = client_address()
-    wait = login_throttle().retry_after(client)
-    if wait:
-        log.warning("admin login refused: too many failed attempts (client %s)", client)
-        minutes = max(1, round(wait / 60))
-        flash(f"Too many failed sign-in attempts. Try again in {minutes} minute(s).", "error")
+    try:
+        outcome = check_password(request.form.get("password", ""))
+        if outcome.verdict is Verdict.ACCEPTED:
+            log_in()
+    except AuthStoreError as exc:
+        log.error("admin login impossible (client %s): %s", client, exc)
+        flash(_STORE_DOWN, "error")
+        return render_template("admin/login.html", next_url=next_url), 503
+    if outcome.verdict in (Verdict.THROTTLED, Verdict.BUSY):
+        log.warning("admin login not checked: %s (client %s)", outcome.verdict, client)
+        flash(_not_checked(outcome), "error")
         page = render_template("admin/login.html", next_url=next_url)
-        return Response(page, 429, {"Retry-After": str(wait)})
-    if not admin_password().check(request.form.get("password", "")):
-        login_throttle().record_failure(client)
+        return Response(page, 429, {"Retry-After": str(outcome.retry_after)})
+    if outcome.verdict is Verdict.WRONG:
         log.warning("admin login failed (client %s)", client)
         flash("Wrong password.", "error")
         return render_template("admin/login.html", next_url=next_url), 401
-    login_throttle().reset(client)
-    log_in()
     log.info("admin signed in (client %s)", client)
     return redirect(next_url, code=303)
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    log_out()
+    try:
+        log_out()
+    except AuthStoreError as exc:
+        log.error("admin sign-out not recorded on the server: %s", exc)
+        flash(
+            "You are signed out in this browser, but the server could not record it: a copy "
+            "of this browser's cookie stays valid until the password is changed "
+            "(affsite admin set-password). The server log says why.",
+            "error",
+        )
+        return redirect(url_for("admin.login"), code=303)
     flash("You are signed out.", "info")
     return redirect(url_for("admin.login"), code=303)
 
@@ -107,21 +137,18 @@ def logout() -> Response:
 
 @bp.get("/")
 def dashboard() -> str:
-    """The admin's start page: the settings at a glance, then today's quota, the cache and
-    the gateway's recent trouble as the catalog reports them.
+    """The admin's start page: why gateway calls are stopped, if they are; the settings at
+    a glance; then today's quota, the cache and the gateway's recent trouble as the catalog
+    reports them.
     """
-    from flask import current_app
-
-    from affsite.catalog import EXTENSION_KEY
-    from affsite.moments import duration, moment
-
-    state = settings_store().state()
-    catalog = current_app.extensions.get(EXTENSION_KEY)
-    stats = catalog.stats() if catalog is not None else None
+    catalog = get_catalog()
+    # Checked first (it retries the disk when due) so that the page and the statistics agree.
+    limits_problem = catalog.stores.check_limits()
     return render_template(
         "admin/dashboard.html",
-        state=state,
-        stats=stats,
+        state=settings_store().state(),
+        stats=catalog.stats(),
+        limits_problem=limits_problem,
         moment=moment,
         duration=duration,
         field_labels={name: field.label for name, field in FIELDS.items()},
@@ -193,11 +220,16 @@ def reveal_secret() -> tuple[str, int]:
     if "app_secret" in state.env_fields or not state.settings.app_secret:
         abort(404)
     client = client_address()
-    if login_throttle().retry_after(client):
-        flash("Too many wrong passwords. Try again later.", "error")
+    try:
+        outcome = check_password(request.form.get("password", ""))
+    except AuthStoreError as exc:
+        log.error("app_secret reveal impossible (client %s): %s", client, exc)
+        flash(_STORE_DOWN, "error")
+        return _settings_page(503)
+    if outcome.verdict in (Verdict.THROTTLED, Verdict.BUSY):
+        flash(_not_checked(outcome), "error")
         return _settings_page(429)
-    if not admin_password().check(request.form.get("password", "")):
-        login_throttle().record_failure(client)
+    if outcome.verdict is Verdict.WRONG:
         log.warning("app_secret reveal refused: wrong password (client %s)", client)
         flash("Wrong password; the App Secret stays hidden.", "error")
         return _settings_page(401)

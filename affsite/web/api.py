@@ -1,7 +1,7 @@
 """The public JSON API.
 
 ``GET /api/v1/products?ids=1005004757833857,33006951782`` answers a JSON array with one item
-per id, in the order asked, in the shape of ``affsite.public_json``: a product, or
+per id, in the order asked, in the shape of ``affsite.catalog.public_json``: a product, or
 ``{"id", "available": false, "reason"}``. Product page URLs are accepted in place of ids
 (read offline; short links are not followed here). At most ``MAX_IDS`` ids per request.
 
@@ -22,13 +22,16 @@ never an HTTP error, only ``"available": false`` items.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify, request
+import logging
+
+from flask import Blueprint, Flask, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
-from affsite.catalog import get_catalog
-from affsite.product_answer import FALLBACK, INVALID_ID, ProductAnswer
+from affsite.catalog import ProductAnswer, Purpose, Reason, Status, get_catalog
 from affsite.product_ids import resolve
 from affsite.web.public_cache import cache_headers
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -60,6 +63,26 @@ def _bad_request(error: str, fix: str) -> Response:
     return response
 
 
+def _answers_json(answers: list[ProductAnswer]) -> str:
+    """The answers as a JSON array; an answer that cannot be written is that product's
+    unavailable item (logged), never an error for the whole response."""
+    try:
+        return current_app.json.dumps([answer.to_json() for answer in answers])
+    except Exception:  # untrusted product data: find the one(s) at fault, keep the others
+        return "[" + ",".join(_item_json(answer) for answer in answers) + "]"
+
+
+def _item_json(answer: ProductAnswer) -> str:
+    try:
+        return current_app.json.dumps(answer.to_json())
+    except Exception:
+        log.exception("product %r could not be written as JSON", str(answer.id)[:64])
+        unavailable = ProductAnswer(
+            id=str(answer.id)[:64], status=Status.FALLBACK, reason=Reason.UNAVAILABLE
+        )
+        return current_app.json.dumps(unavailable.to_json())
+
+
 @bp.get("/products")
 def products() -> Response:
     """Products by id or URL, as a JSON array in the order asked."""
@@ -76,14 +99,14 @@ def products() -> Response:
         )
     ids = [product_id_of(text) for text in asked]
     # Anyone can call this with any id: new ids are paid from the new-product allowance.
-    found = iter(
-        get_catalog().products([pid for pid in ids if pid], purpose="view", anonymous=True)
-    )
+    found = iter(get_catalog().products([pid for pid in ids if pid], purpose=Purpose.PUBLIC))
     answers = [
-        next(found) if pid else ProductAnswer(text[:64], None, FALLBACK, INVALID_ID)
+        next(found)
+        if pid
+        else ProductAnswer(id=text[:64], status=Status.FALLBACK, reason=Reason.INVALID_ID)
         for text, pid in zip(asked, ids, strict=True)
     ]
-    response = jsonify([answer.to_json() for answer in answers])
+    response = Response(_answers_json(answers), mimetype="application/json")
     cache_headers(response, answers)
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -1,41 +1,43 @@
-"""Who may use /admin: the admin password, the session that proves it, the login throttle.
+"""Who may use /admin: the admin password, the sessions it opens, the throttled check.
 
 There is one admin. Its password is set with ``affsite admin set-password`` (or, on first
 start only, from ``AFFSITE_ADMIN_PASSWORD``) and stored as a slow hash in
-``<instance>/admin_password`` (mode 0600). A session is bound to the hash it was created
-with, so setting a new password signs every browser out.
+``<instance>/admin_password`` (mode 0600). Signing in opens a session recorded on the server
+(``affsite.web.admin_sessions``): signing out ends it for good, and a new password ends every
+session. Every password check goes through the login throttle (``affsite.web.login_throttle``).
+
+Views reach these services through the accessors ``admin_password()``, ``admin_sessions()``
+and ``login_throttle()``.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
 
-from flask import Flask, abort, current_app, redirect, request, session, url_for
+from flask import Flask, current_app, request, session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from affsite.clock import system_clock
 from affsite.config import ADMIN_PASSWORD_ENV
 from affsite.errors import AffsiteError
 from affsite.files import create_private_file_once, write_private_file
-from affsite.web.login_throttle import LoginThrottle
+from affsite.web.admin_sessions import AdminSessions
+from affsite.web.login_throttle import LoginThrottle, Outcome
+from affsite.web.private_db import AuthStoreError
 
 log = logging.getLogger(__name__)
 
 PASSWORD_FILE = "admin_password"  # noqa: S105 (a file name)
+SESSIONS_FILE = "admin_sessions.sqlite3"
 THROTTLE_FILE = "login_failures.sqlite3"
 MIN_PASSWORD_LENGTH = 10
-PASSWORD_KEY = "affsite.admin_password"  # noqa: S105 (an extension key)
-THROTTLE_KEY = "affsite.login_throttle"
-_SESSION_KEY = "admin"
-
-P = ParamSpec("P")
-R = TypeVar("R")
+_PASSWORD_KEY = "affsite.admin_password"  # noqa: S105 (an extension key)
+_SESSIONS_KEY = "affsite.admin_sessions"
+_THROTTLE_KEY = "affsite.login_throttle"
+_COOKIE_FIELD = "admin"  # the session cookie field holding the session token
 
 
 class PasswordError(AffsiteError, ValueError):
@@ -68,7 +70,9 @@ class AdminPassword:
         return (generate_password_hash(password, method=self.method) + "\n").encode("ascii")
 
     def set(self, password: str) -> None:
-        """Store a new password (replacing any old one); signs out every session."""
+        """Store a new password (replacing any old one). Every session opened with the old
+        one ends, in every process (sessions are bound to ``fingerprint()``).
+        """
         write_private_file(self.path, self._new_hash(password))
         log.info("admin password changed")
 
@@ -96,18 +100,24 @@ class AdminPassword:
 
 
 def init_app(app: Flask) -> None:
-    """Admin password store and login throttle into ``app.extensions``; apply
+    """Admin password, sessions and login throttle into ``app.extensions``; apply
     ``AFFSITE_ADMIN_PASSWORD`` when no password is set yet.
     """
     instance = Path(app.instance_path)
+    clock = app.config["CLOCK"] or system_clock
     password = AdminPassword(instance, method=app.config["PASSWORD_HASH_METHOD"])
-    app.extensions[PASSWORD_KEY] = password
-    app.extensions[THROTTLE_KEY] = LoginThrottle(
+    app.extensions[_PASSWORD_KEY] = password
+    app.extensions[_SESSIONS_KEY] = AdminSessions(
+        instance / SESSIONS_FILE,
+        lifetime=app.permanent_session_lifetime.total_seconds(),
+        clock=clock,
+    )
+    app.extensions[_THROTTLE_KEY] = LoginThrottle(
         instance / THROTTLE_FILE,
-        max_per_client=int(app.config["LOGIN_MAX_FAILURES"]),
+        max_per_source=int(app.config["LOGIN_MAX_FAILURES"]),
         max_global=int(app.config["LOGIN_MAX_FAILURES_GLOBAL"]),
         window=float(app.config["LOGIN_FAILURE_WINDOW"]),
-        clock=app.config.get("CLOCK") or system_clock,
+        clock=clock,
     )
     initial = os.environ.get(ADMIN_PASSWORD_ENV, "")
     if initial and not password.is_set():
@@ -118,53 +128,72 @@ def init_app(app: Flask) -> None:
             log.error("%s ignored: %s", ADMIN_PASSWORD_ENV, exc)
 
 
-def admin_password() -> AdminPassword:
-
-    store: AdminPassword = current_app.extensions[PASSWORD_KEY]
+def admin_password(app: Flask | None = None) -> AdminPassword:
+    """The admin password of ``app`` (default: the current app)."""
+    store: AdminPassword = (app or current_app).extensions[_PASSWORD_KEY]
     return store
 
 
-def login_throttle() -> LoginThrottle:
+def admin_sessions(app: Flask | None = None) -> AdminSessions:
+    """The live admin sessions of ``app`` (default: the current app)."""
+    sessions: AdminSessions = (app or current_app).extensions[_SESSIONS_KEY]
+    return sessions
 
-    throttle: LoginThrottle = current_app.extensions[THROTTLE_KEY]
+
+def login_throttle(app: Flask | None = None) -> LoginThrottle:
+    """The login throttle of ``app`` (default: the current app)."""
+    throttle: LoginThrottle = (app or current_app).extensions[_THROTTLE_KEY]
     return throttle
 
 
 def client_address() -> str:
     """The visitor's address (the proxy's own unless PROXY_FIX is configured)."""
-
     return request.remote_addr or "unknown"
 
 
-def log_in() -> None:
-    """Start a fresh admin session (a new session, so a planted one is never reused)."""
+def check_password(password: str) -> Outcome:
+    """Check ``password`` for the current visitor, within the login throttle's limits.
 
+    :raise AuthStoreError: attempts cannot be counted; the password was not checked.
+    """
+    return login_throttle().check(client_address(), lambda: admin_password().check(password))
+
+
+def log_in() -> None:
+    """Start a fresh admin session (a new session, so a planted one is never reused).
+
+    :raise AuthStoreError: the session cannot be recorded; nobody is signed in.
+    """
     session.clear()
+    fingerprint = admin_password().fingerprint()
+    if fingerprint is None:
+        return
+    token = admin_sessions().start(fingerprint)
     session.permanent = True
-    session[_SESSION_KEY] = admin_password().fingerprint()
+    session[_COOKIE_FIELD] = token
 
 
 def log_out() -> None:
+    """End the session here and on the server, so a copy of the cookie is worth nothing.
 
+    :raise AuthStoreError: the server could not end it (the cookie is cleared anyway).
+    """
+    token = session.get(_COOKIE_FIELD)
     session.clear()
+    if isinstance(token, str):
+        admin_sessions().end(token)
 
 
 def is_admin() -> bool:
-
-    current = admin_password().fingerprint()
-    return current is not None and session.get(_SESSION_KEY) == current
-
-
-def admin_required(view: Callable[P, R]) -> Callable[P, R]:
-    """Decorator for views outside the admin blueprint that only the admin may use.
-
-    Anonymous requests are redirected to the login page (which returns them afterwards).
-    """
-
-    @functools.wraps(view)
-    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
-        if not is_admin():
-            abort(redirect(url_for("admin.login", next=request.full_path.rstrip("?"))))
-        return view(*args, **kwargs)
-
-    return wrapped
+    """True when the request carries a live admin session."""
+    token = session.get(_COOKIE_FIELD)
+    if not isinstance(token, str):
+        return False
+    fingerprint = admin_password().fingerprint()
+    if fingerprint is None:
+        return False
+    try:
+        return admin_sessions().is_live(token, fingerprint)
+    except AuthStoreError as exc:
+        log.error("admin session not accepted: %s", exc)
+        return False

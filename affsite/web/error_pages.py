@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
 
 MESSAGES: dict[int, tuple[str, str]] = {
     400: ("Bad request", "The request could not be understood. Go back and try again."),
@@ -24,6 +24,7 @@ CSRF_MESSAGE = (
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(SecurityError, _untrusted_host)
     app.register_error_handler(HTTPException, _http_error)
 
 
@@ -52,3 +53,13 @@ def _http_error(exc: HTTPException) -> HTTPException | Response:
 
 def _csrf_error(exc: CSRFError) -> Response:
     return _page(400, "Form expired", CSRF_MESSAGE)
+
+
+def _untrusted_host(exc: SecurityError) -> Response:
+    # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page either (the error
+    # page links home with url_for); plain words, nothing echoed.
+    response = Response(
+        "Bad request: this site does not answer to that host name.\n", 400, mimetype="text/plain"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -14,23 +14,20 @@ from collections.abc import Sequence
 
 from werkzeug.wrappers import Response
 
-from affsite.product_answer import (
-    FALLBACK,
-    STALE,
-    STATUS_SEVERITY,
-    ProductAnswer,
-    aggregate_status,
-)
+from affsite.catalog import STATUS_SEVERITY, ProductAnswer, Status, aggregate_status
 
 _FRESH_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=3600, stale-if-error=86400"
-_SHORT_CACHE_CONTROL = {STALE: "public, max-age=60", FALLBACK: "public, max-age=30"}
+_SHORT_CACHE_CONTROL = {
+    Status.STALE: "public, max-age=60",
+    Status.FALLBACK: "public, max-age=30",
+}
 
 
 def cache_headers(response: Response, answers: Sequence[ProductAnswer]) -> None:
     """X-Cache, X-Cache-Detail and Cache-Control for ``answers`` (see the module doc)."""
     worst = aggregate_status(answers)
     counts = Counter(answer.status for answer in answers)
-    response.headers["X-Cache"] = worst
+    response.headers["X-Cache"] = str(worst)
     response.headers["X-Cache-Detail"] = ", ".join(
         f"{status}={counts[status]}" for status in STATUS_SEVERITY if counts[status]
     )

@@ -1,9 +1,17 @@
-"""Browser-facing protections: CSRF on every form, admin response headers, safe redirects."""
+"""Browser-facing protections: CSRF on every form, admin response headers, safe redirects.
+
+Redirects never carry a host taken from the request. Werkzeug writes absolute ``Location``
+headers for the redirects its router makes (``/embed//iframe/1`` to ``/embed/iframe/1``,
+``/admin`` to ``/admin/``) from the ``Host`` header, which a visitor chooses; a cache in
+front would then send every visitor to that host. Every redirect to this site's own host is
+therefore made relative (browsers resolve it against the address they asked), and a
+redirect that says nothing about caching gets ``Cache-Control: no-store``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
@@ -31,6 +39,7 @@ def init_app(app: Flask) -> None:
     app.session_interface = AdminOnlySessions()
     csrf.init_app(app)
     app.after_request(_admin_headers)
+    app.after_request(_redirect_headers)
 
 
 class AdminOnlySessions(SecureCookieSessionInterface):
@@ -64,6 +73,36 @@ def _admin_headers(response: Response) -> Response:
             response.headers[name] = value
         response.headers.pop("Expires", None)
     return response
+
+
+def _redirect_headers(response: Response) -> Response:
+    if 300 <= response.status_code < 400:
+        location = response.headers.get("Location")
+        if location is not None:
+            response.headers["Location"] = relative_location(location, request.host)
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def relative_location(location: str, host: str) -> str:
+    """``location`` without scheme and host when it points at ``host`` (this request's own),
+    never starting with ``//`` (which a browser would read as another host).
+
+    >>> relative_location("http://evil.example/embed/iframe/1?x=1", "evil.example")
+    '/embed/iframe/1?x=1'
+    >>> relative_location("https://s.click.aliexpress.com/e/_x", "shop.example")
+    'https://s.click.aliexpress.com/e/_x'
+    >>> relative_location("//evil.example/x", "shop.example"), relative_location("/\\\\x", "h")
+    ('/evil.example/x', '/x')
+    """
+    parts = urlsplit(location)
+    if parts.scheme:
+        if parts.netloc.lower() != host.lower() or parts.scheme.lower() not in ("http", "https"):
+            return location  # another site, chosen by the code that redirects
+        location = urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
+    if location.startswith(("//", "/\\")):
+        location = "/" + location.lstrip("/\\")
+    return location
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from affsite.aliexpress.client import response_key
+from affsite.aliexpress.envelope import response_key
 from affsite.aliexpress.signing import sign
 
 APP_KEY = "500000"

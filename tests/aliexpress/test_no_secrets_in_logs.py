@@ -15,8 +15,9 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from affsite.aliexpress.client import CATEGORY_GET, AliExpressClient
+from affsite.aliexpress.client import AliExpressClient
 from affsite.aliexpress.errors import ApiError
+from affsite.aliexpress.protocol import CATEGORY_GET
 from affsite.clock import FakeClock
 
 from .fakes import APP_KEY, SECRET, envelope, error_body
@@ -28,7 +29,7 @@ class _Gateway(BaseHTTPRequestHandler):
     seen_signs: list[str] = []
     answers: list[tuple[int, bytes]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         form = dict(parse_qsl(self.rfile.read(length).decode("utf-8")))
         self.seen_signs.append(form["sign"])

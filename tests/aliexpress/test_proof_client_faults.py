@@ -17,8 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from affsite.aliexpress.client import CATEGORY_GET, MAX_BODY_BYTES, AliExpressClient
+from affsite.aliexpress.client import MAX_BODY_BYTES, AliExpressClient
 from affsite.aliexpress.errors import GatewayUnavailable
+from affsite.aliexpress.protocol import CATEGORY_GET
 
 from .conftest import MakeClient, SleepLog
 from .fakes import APP_KEY, SECRET, FakeGateway, envelope, error_body, signature_is_valid
@@ -41,7 +42,7 @@ class Misbehaving:
 
 def _handler(state: Misbehaving) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             state.requests += 1
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
             end = time.monotonic() + SERVER_LIFETIME

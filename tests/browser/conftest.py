@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from affsite import create_app
-from affsite.web.auth import PASSWORD_KEY, AdminPassword
+from affsite.web.auth import admin_password
 
 from .helpers import (
     ADMIN_PASSWORD,
@@ -42,8 +42,7 @@ def start_site(tmp_path: Path, serve_wsgi: Callable[[Any], str]) -> StartSite:
         app = create_app(
             {"INSTANCE_PATH": str(instance), "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1"}
         )
-        password: AdminPassword = app.extensions[PASSWORD_KEY]
-        password.set(ADMIN_PASSWORD)
+        admin_password(app).set(ADMIN_PASSWORD)
         url: str = serve_wsgi(app)
         return url
 

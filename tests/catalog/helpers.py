@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
 import httpx
 
-from affsite.catalog import ClientFactory
-from affsite.catalog_policy import client_factory
+from affsite.catalog import ClientFactory, ProductAnswer, Status, client_factory
 from affsite.settings import Settings
 
 # Tracking ids the test sandboxes accept (links are made only for registered ones).
 TRACKING_IDS = ("affsite_demo", "default", "site_two")
+
+DAY = 86_400
 
 
 class SettingsBox:
@@ -31,3 +33,7 @@ class SettingsBox:
 def transport_factory(transport: httpx.BaseTransport | None) -> ClientFactory:
     """A client factory sending every call through ``transport`` (None: the network)."""
     return client_factory(transport)
+
+
+def statuses(answers: Iterable[ProductAnswer]) -> set[Status]:
+    return {a.status for a in answers}

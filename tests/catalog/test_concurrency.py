@@ -1,7 +1,7 @@
-"""Many threads and many worker processes share one cache, one quota, one ban.
+"""Many worker processes share one cache, one quota, one ban.
 
-Threads share one catalog (a gthread worker); processes each open their own stores on the same
-folder (gunicorn workers) and talk to a real sandbox server on 127.0.0.1.
+Processes each open their own stores on the same folder (gunicorn workers) and talk to a real
+sandbox server on 127.0.0.1. (Threads sharing one catalog: ``test_fetching``.)
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,85 +23,13 @@ from affsite.aliexpress.sandbox import (
     ServerHandle,
     serve,
 )
-from affsite.background import ThreadRefresher
 from affsite.cache import open_stores
-from affsite.catalog import FALLBACK, HIT, MISS, NEGATIVE, STALE, Catalog, ProductAnswer
-from affsite.clock import FakeClock
+from affsite.catalog import Catalog, Purpose, Reason, Status
 
-from .conftest import DETAIL, MakeCatalog
+from .conftest import DETAIL
 from .helpers import TRACKING_IDS, SettingsBox, transport_factory
 
 WORKER = Path(__file__).with_name("worker.py")
-
-
-def test_eight_threads_on_one_cold_page_make_one_call_per_batch(tmp_path: Path) -> None:
-    sandbox = Sandbox(tracking_ids=TRACKING_IDS)
-    sandbox.inject("slow", seconds=0.2)  # long enough for every thread to arrive meanwhile
-    catalog = Catalog(
-        settings=SettingsBox(rate_limit=1000.0),
-        stores=open_stores(tmp_path / "cache"),
-        client_factory=transport_factory(sandbox.transport()),
-        poll_interval=0.01,
-    )
-    ids = sandbox.catalog.ids()[:45]
-    barrier = threading.Barrier(8)
-    results: list[list[ProductAnswer]] = []
-
-    def render() -> None:
-        barrier.wait(timeout=10)
-        results.append(catalog.products(ids))
-
-    threads = [threading.Thread(target=render) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    sandbox.clear_faults()
-    catalog.close()
-
-    assert len(results) == 8
-    assert sandbox.call_count(DETAIL) == 3
-    for answers in results:
-        assert [a.id for a in answers] == ids
-        assert {a.status for a in answers} <= {MISS, NEGATIVE, HIT}
-
-
-def test_stale_is_answered_while_the_refresh_runs_in_the_background(
-    make_catalog: MakeCatalog, sandbox: Sandbox, clock: FakeClock, promotable: list[str]
-) -> None:
-    refresher = ThreadRefresher()
-    catalog = make_catalog(refresher=refresher)
-    ids = promotable[:3]
-    catalog.products(ids)
-    clock.advance(1.2 * 86_400)
-    sandbox.inject("slow", seconds=60)  # the background refresh hangs in the gateway
-
-    for _ in range(3):  # answered at once, and the refresh is queued only once
-        assert {a.status for a in catalog.products(ids)} == {STALE}
-    sandbox.clear_faults()  # the gateway answers now
-    refresher.close(timeout=20)
-    assert sandbox.call_count(DETAIL) == 2
-    assert {a.status for a in catalog.products(ids)} == {HIT}
-
-
-def test_the_background_refresher_queues_each_id_once() -> None:
-    refresher = ThreadRefresher()
-    release = threading.Event()
-    ran: list[list[str]] = []
-
-    def job(ids: list[str]) -> None:
-        ran.append(ids)
-        release.wait(10)
-
-    assert refresher.submit("ns", ["1", "2"], job)
-    assert not refresher.submit("ns", ["2", "1"], job)
-    assert refresher.submit("ns", ["2", "3"], job)
-    release.set()
-    refresher.close(timeout=10)
-    assert ran == [["1", "2"], ["3"]]
-
-
-# --- separate worker processes ------------------------------------------------------------
 
 
 @pytest.fixture
@@ -162,7 +89,7 @@ def test_four_processes_on_one_cold_page_make_one_call_per_batch(
     results = run_workers([job] * 4, tmp_path)
     assert sandbox.call_count(DETAIL) == 3
     for result in results:
-        assert set(result["statuses"]) <= {MISS, NEGATIVE, HIT}
+        assert set(result["statuses"]) <= {Status.MISS, Status.NEGATIVE, Status.HIT}
         assert len(result["statuses"]) == 45
 
 
@@ -188,10 +115,10 @@ def test_four_processes_hammering_never_exceed_the_daily_quota(
     ]
     results = run_workers(jobs, tmp_path)
     assert sandbox.call_count(DETAIL) == 40
-    answered = [s for r in results for s in r["statuses"] if s != FALLBACK]
+    answered = [s for r in results for s in r["statuses"] if s != Status.FALLBACK]
     assert len(answered) == 40
     reasons = {reason for r in results for reason in r["reasons"] if reason != "not_promotable"}
-    assert reasons == {"quota_exhausted", None}
+    assert reasons == {Reason.QUOTA_EXHAUSTED, None}
 
 
 @pytest.mark.slow
@@ -213,9 +140,9 @@ def test_a_ban_reported_to_one_process_is_honoured_by_another(
         client_factory=transport_factory(None),
     )
     sandbox.inject("rate_limit", ban_seconds=600)
-    first = catalog.product(ids[0])
+    first = catalog.product(ids[0], purpose=Purpose.PAGE)
     catalog.close()
-    assert (first.status, first.reason) == (FALLBACK, "banned")
+    assert (first.status, first.reason) == (Status.FALLBACK, Reason.BANNED)
     calls = sandbox.call_count(DETAIL)
 
     job = {
@@ -225,5 +152,5 @@ def test_a_ban_reported_to_one_process_is_honoured_by_another(
         "requests": [[ids[1]]],
     }
     (result,) = run_workers([job], tmp_path)
-    assert result == {"statuses": [FALLBACK], "reasons": ["banned"]}
+    assert result == {"statuses": [Status.FALLBACK], "reasons": [Reason.BANNED]}
     assert sandbox.call_count(DETAIL) == calls

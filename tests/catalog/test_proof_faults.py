@@ -26,12 +26,13 @@ from affsite.aliexpress.sandbox import (
     ServerHandle,
     serve,
 )
-from affsite.background import ThreadRefresher
-from affsite.catalog import FALLBACK, HIT, MISS, NEGATIVE, STALE, Catalog, ClientHooks
+from affsite.cache import open_stores
+from affsite.catalog import Catalog, ClientHooks, Purpose, Reason, Status
+from affsite.catalog.background import ThreadRefresher
+from affsite.catalog.entries import lock_key, namespace
 from affsite.clock import FakeClock
-from affsite.freshness import lock_key, namespace
 from affsite.settings import Settings
-from affsite.web.auth import PASSWORD_KEY
+from affsite.web.auth import admin_password
 
 from .conftest import DETAIL, MakeCatalog
 from .helpers import TRACKING_IDS, SettingsBox, transport_factory
@@ -100,26 +101,26 @@ def test_an_unusable_answer_is_an_error_not_a_missing_product(
     transport = Breakable(sandbox.transport())
     catalog = make_catalog(client_factory=transport_factory(transport))
     warm, cold = promotable[0], promotable[1]
-    catalog.product(warm)
+    catalog.product(warm, purpose=Purpose.PAGE)
     clock.advance(1.2 * DAY)
 
     if fault == "html-page":
         transport.html = True
     else:
         sandbox.inject("malformed")
-    stale = catalog.product(warm)
-    assert (stale.status, stale.available) == (STALE, True)
-    failed = catalog.product(cold)
-    assert (failed.status, failed.reason) == (FALLBACK, "gateway_down")
-    assert failed.status != NEGATIVE
+    stale = catalog.product(warm, purpose=Purpose.PAGE)
+    assert (stale.status, stale.available) == (Status.STALE, True)
+    failed = catalog.product(cold, purpose=Purpose.PAGE)
+    assert (failed.status, failed.reason) == (Status.FALLBACK, Reason.GATEWAY_DOWN)
+    assert failed.status != Status.NEGATIVE
 
     # Nothing was cached from the broken answers: once the gateway is sound again (and the
     # one-minute error memo is over) both products are fetched for real.
     transport.html = False
     sandbox.clear_faults()
     clock.advance(61)
-    assert catalog.product(cold).status == MISS
-    assert catalog.product(cold).status == HIT
+    assert catalog.product(cold, purpose=Purpose.PAGE).status == Status.MISS
+    assert catalog.product(cold, purpose=Purpose.PAGE).status == Status.HIT
 
 
 # --- a one-second ban: one retry, both attempts paid ------------------------------------------
@@ -130,9 +131,9 @@ def test_a_short_ban_is_waited_out_once_and_both_attempts_count_against_the_quot
 ) -> None:
     sandbox.inject("rate_limit", times=1, ban_seconds=1)
 
-    answer = catalog.product(promotable[0])
+    answer = catalog.product(promotable[0], purpose=Purpose.PAGE)
 
-    assert answer.status == MISS
+    assert answer.status == Status.MISS
     first, second = detail_calls(sandbox)
     assert int(second["timestamp"]) - int(first["timestamp"]) >= 1000
     assert first["sign"] != second["sign"]
@@ -151,18 +152,18 @@ def test_rejected_credentials_cost_one_call_then_none_until_the_settings_change(
     promotable: list[str],
 ) -> None:
     settings.save(app_key=DEMO_APP_KEY, app_secret="not-the-demo-secret-0123456789")
-    first = catalog.product(promotable[0])
-    assert (first.status, first.reason) == (FALLBACK, "credentials_rejected")
+    first = catalog.product(promotable[0], purpose=Purpose.PAGE)
+    assert (first.status, first.reason) == (Status.FALLBACK, Reason.CREDENTIALS_REJECTED)
     assert first.fix and "App Secret" in first.fix
     assert sandbox.call_count() == 1  # a signature error is never retried
 
     for later in (60, 3600, 10 * DAY):  # time alone does not reopen the door
         clock.advance(later)
-        answer = catalog.product(promotable[1])
-        assert (answer.status, answer.reason) == (FALLBACK, "credentials_rejected")
+        answer = catalog.product(promotable[1], purpose=Purpose.PAGE)
+        assert (answer.status, answer.reason) == (Status.FALLBACK, Reason.CREDENTIALS_REJECTED)
     assert sandbox.call_count() == 1
 
-    web_app.extensions[PASSWORD_KEY].set(PASSWORD)
+    admin_password(web_app).set(PASSWORD)
     admin = web_app.test_client()
     assert admin.post("/admin/login", data={"password": PASSWORD}).status_code == 303
     dashboard = admin.get("/admin/").get_data(as_text=True)
@@ -171,22 +172,24 @@ def test_rejected_credentials_cost_one_call_then_none_until_the_settings_change(
     assert "not-the-demo-secret" not in dashboard
 
     settings.save(app_secret=DEMO_APP_SECRET)  # the owner fixes the secret
-    assert catalog.product(promotable[2]).status == MISS
+    assert catalog.product(promotable[2], purpose=Purpose.PAGE).status == Status.MISS
     assert sandbox.call_count() == 2
     clock.advance(61)  # (see the next test for why the others need a minute)
-    assert catalog.product(promotable[1]).available
+    assert catalog.product(promotable[1], purpose=Purpose.PAGE).available
 
 
 def test_a_fixed_secret_works_on_the_very_next_page(
     catalog: Catalog, sandbox: Sandbox, settings: SettingsBox, promotable: list[str]
 ) -> None:
     settings.save(app_key=DEMO_APP_KEY, app_secret="not-the-demo-secret-0123456789")
-    assert catalog.product(promotable[0]).reason == "credentials_rejected"
+    assert (
+        catalog.product(promotable[0], purpose=Purpose.PAGE).reason == Reason.CREDENTIALS_REJECTED
+    )
 
     settings.save(app_secret=DEMO_APP_SECRET)
 
-    answer = catalog.product(promotable[0])
-    assert (answer.status, answer.reason) == (MISS, None)
+    answer = catalog.product(promotable[0], purpose=Purpose.PAGE)
+    assert (answer.status, answer.reason) == (Status.MISS, None)
 
 
 # --- clock jumps -----------------------------------------------------------------------------
@@ -195,7 +198,7 @@ def test_a_fixed_secret_works_on_the_very_next_page(
 def test_a_clock_jump_forward_a_day_starts_a_new_quota_day_and_serves_stale(
     catalog: Catalog, sandbox: Sandbox, clock: FakeClock, promotable: list[str]
 ) -> None:
-    catalog.products(promotable[:3])
+    catalog.products(promotable[:3], purpose=Purpose.PAGE)
     assert catalog.quota().used == 1
     day_before = catalog.quota().day
 
@@ -203,20 +206,22 @@ def test_a_clock_jump_forward_a_day_starts_a_new_quota_day_and_serves_stale(
 
     assert catalog.quota().day != day_before
     assert catalog.quota().used == 0
-    answers = catalog.products(promotable[:3])
-    assert {a.status for a in answers} <= {HIT, STALE}  # never an error, never a wait
+    answers = catalog.products(promotable[:3], purpose=Purpose.PAGE)
+    assert {a.status for a in answers} <= {Status.HIT, Status.STALE}  # never an error, never a wait
     assert all(a.available for a in answers)
 
 
 def test_a_clock_jump_back_a_day_expires_nothing_and_keeps_each_days_count(
     catalog: Catalog, sandbox: Sandbox, clock: FakeClock, promotable: list[str]
 ) -> None:
-    catalog.products(promotable[:3])
+    catalog.products(promotable[:3], purpose=Purpose.PAGE)
     today = catalog.quota()
 
     clock.advance(-DAY)
 
-    assert {a.status for a in catalog.products(promotable[:3])} == {HIT}
+    assert {a.status for a in catalog.products(promotable[:3], purpose=Purpose.PAGE)} == {
+        Status.HIT
+    }
     assert sandbox.call_count(DETAIL) == 1
     assert catalog.quota().day != today.day
     assert catalog.quota().used == 0
@@ -233,16 +238,16 @@ def test_after_the_clock_is_set_back_a_day_new_products_are_still_fetched(
 ) -> None:
     settings.save(rate_limit=1.0)  # the default speed limit
     catalog = make_catalog()
-    assert catalog.product(promotable[0]).status == MISS
+    assert catalog.product(promotable[0], purpose=Purpose.PAGE).status == Status.MISS
 
     clock.advance(-DAY)  # e.g. NTP corrects a clock that ran a day fast
 
     statuses = []
     for pid in promotable[1:6]:
-        answer = catalog.product(pid)
+        answer = catalog.product(pid, purpose=Purpose.PAGE)
         statuses.append((answer.status, answer.reason))
         clock.advance(3)  # pages keep coming, a few seconds apart
-    assert statuses == [(MISS, None)] * 5
+    assert statuses == [(Status.MISS, None)] * 5
 
 
 # --- a gateway that hangs -------------------------------------------------------------------
@@ -290,8 +295,8 @@ def test_a_hanging_gateway_never_holds_a_page(
         rate_limit=1000.0,
     )
     refresher = ThreadRefresher()
-    catalog = Catalog.open(
-        tmp_path / "instance",
+    catalog = Catalog(
+        stores=open_stores(tmp_path / "instance" / "cache"),
         settings=settings,
         client_factory=short_timeout_factory,
         clock=clock,
@@ -300,20 +305,20 @@ def test_a_hanging_gateway_never_holds_a_page(
     )
     try:
         warm, cold = sandbox.catalog.promotable_ids()[:2]
-        assert catalog.product(warm).status == MISS
+        assert catalog.product(warm, purpose=Purpose.PAGE).status == Status.MISS
         clock.advance(1.2 * DAY)
         sandbox.inject("timeout", seconds=30)  # the gateway accepts and never answers
 
         started = time.monotonic()
-        stale = catalog.product(warm)
-        assert stale.status == STALE and stale.available
+        stale = catalog.product(warm, purpose=Purpose.PAGE)
+        assert stale.status == Status.STALE and stale.available
         # A refresh would take the 1 s deadline; the stale answer comes without it.
         assert time.monotonic() - started < 0.9, "the visitor did not wait for the refresh"
 
         started = time.monotonic()
-        failed = catalog.product(cold)
+        failed = catalog.product(cold, purpose=Purpose.PAGE)
         elapsed = time.monotonic() - started
-        assert (failed.status, failed.reason) == (FALLBACK, "gateway_down")
+        assert (failed.status, failed.reason) == (Status.FALLBACK, Reason.GATEWAY_DOWN)
         # The deadline, one timeout and slack for a busy machine; far under the 30 s hang.
         assert elapsed < 1.0 + 0.3 + 2.5, elapsed
     finally:
@@ -329,7 +334,7 @@ _LOCK_AND_DIE = textwrap.dedent(
     from pathlib import Path
     from affsite.cache import open_stores
     from affsite.clock import FakeClock
-    from affsite.limiter import FetchLocks
+    from affsite.limits import FetchLocks
 
     cache_dir, now, ttl, *keys = sys.argv[1:]
     stores = open_stores(Path(cache_dir))
@@ -350,7 +355,7 @@ def test_a_worker_killed_holding_the_fetch_lock_delays_nobody_for_long(
     promotable: list[str],
 ) -> None:
     warm, cold = promotable[:2]
-    catalog.product(warm)
+    catalog.product(warm, purpose=Purpose.PAGE)
     clock.advance(1.2 * DAY)
     ns = namespace(settings.value)
     ttl = 90.0
@@ -374,16 +379,21 @@ def test_a_worker_killed_holding_the_fetch_lock_delays_nobody_for_long(
     calls = sandbox.call_count(DETAIL)
 
     started = clock()
-    assert catalog.product(warm).status == STALE  # meanwhile the saved copy is served
-    waited = catalog.product(cold)
-    assert (waited.status, waited.reason) == (FALLBACK, "unavailable")
+    assert (
+        catalog.product(warm, purpose=Purpose.PAGE).status == Status.STALE
+    )  # meanwhile the saved copy is served
+    waited = catalog.product(cold, purpose=Purpose.PAGE)
+    assert (waited.status, waited.reason) == (Status.FALLBACK, Reason.UNAVAILABLE)
     assert clock() - started <= 5 + 1  # the bounded wait for another worker's fetch
     assert sandbox.call_count(DETAIL) == calls
 
     clock.advance(ttl + 1)  # the dead worker's locks have expired
-    assert catalog.product(cold).status == MISS
-    assert catalog.product(warm).status in (STALE, HIT)  # refreshed behind this answer
-    assert catalog.product(warm).status == HIT
+    assert catalog.product(cold, purpose=Purpose.PAGE).status == Status.MISS
+    assert catalog.product(warm, purpose=Purpose.PAGE).status in (
+        Status.STALE,
+        Status.HIT,
+    )  # refreshed behind this answer
+    assert catalog.product(warm, purpose=Purpose.PAGE).status == Status.HIT
 
 
 # --- anonymous traffic for unknown ids -------------------------------------------------------
@@ -425,8 +435,8 @@ def test_a_flood_of_unknown_ids_leaves_quota_for_the_sites_own_products(
 
     assert set(statuses) == {200}
     assert sandbox.call_count(DETAIL) == 6  # 10 % of the quota for ids nobody registered
-    answer = catalog.product(featured)
-    assert (answer.status, answer.reason) == (MISS, None)
+    answer = catalog.product(featured, purpose=Purpose.PAGE)
+    assert (answer.status, answer.reason) == (Status.MISS, None)
     refused = web_app.test_client().get("/api/v1/products?ids=1005000000000001").get_json()
     assert refused == [
         {"id": "1005000000000001", "available": False, "reason": "new_product_limit"}
@@ -438,7 +448,7 @@ def test_featured_and_cached_products_are_served_to_public_requests_past_the_all
 ) -> None:
     featured, shown, new = sandbox.catalog.promotable_ids()[:3]
     settings.save(new_product_share=0, featured_products=(featured,))
-    catalog.product(shown)  # the site's own page showed it once
+    catalog.product(shown, purpose=Purpose.PAGE)  # the site's own page showed it once
     client = web_app.test_client()
 
     answer = client.get(f"/api/v1/products?ids={featured},{shown},{new}")
@@ -457,7 +467,7 @@ def test_the_dashboard_shows_the_new_product_allowance(
     settings.save(daily_quota=1000, new_product_share=5)
     client = web_app.test_client()
     client.get(f"/api/v1/products?ids={sandbox.catalog.promotable_ids()[7]}")
-    web_app.extensions[PASSWORD_KEY].set("correct horse battery staple")
+    admin_password(web_app).set("correct horse battery staple")
     client.post("/admin/login", data={"password": "correct horse battery staple"})
     page = client.get("/admin/").get_data(as_text=True)
     assert "New products from public requests: 1 of 50 calls." in page

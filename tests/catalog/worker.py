@@ -16,8 +16,7 @@ from typing import Any
 
 from affsite.aliexpress.sandbox import DEMO_APP_KEY, DEMO_APP_SECRET
 from affsite.cache import open_stores
-from affsite.catalog import Catalog
-from affsite.catalog_policy import client_factory
+from affsite.catalog import Catalog, client_factory
 from affsite.settings import Settings
 
 
@@ -45,7 +44,7 @@ def main(job: dict[str, Any]) -> dict[str, Any]:
     answers = []
     try:
         for ids in job["requests"]:
-            answers.extend(catalog.products(ids, purpose=job.get("purpose", "view")))
+            answers.extend(catalog.products(ids, purpose=job.get("purpose", "page")))
     finally:
         catalog.close()
     return {

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from affsite.clock import FakeClock
-from affsite.shortlinks import MemoryCache, ShortLinkFollower
+from affsite.product_ids import MemoryCache, ShortLinkFollower
 
 Route = Callable[[httpx.Request], httpx.Response]
 

@@ -1,10 +1,12 @@
-"""extract_all: every product in a text once, in order of first appearance, failures explained."""
+"""extract_all: every product in a text once, in order of first appearance, failures explained,
+in time linear in the length of the text."""
 
 from __future__ import annotations
 
 import pytest
 
-from affsite.product_ids import REGIONAL_OFFSET, Resolution, extract_all
+from affsite.product_ids import MAX_TEXT_LENGTH, REGIONAL_OFFSET, Form, Resolution, extract_all
+from affsite.product_ids.extract import _trim_url_end
 
 G = "1005001513148147"
 US = str(int(G) + REGIONAL_OFFSET)
@@ -21,8 +23,8 @@ class CountingFollower:
     def follow(self, short_url: str) -> Resolution:
         self.calls.append(short_url)
         if self.answer is None:
-            return Resolution(short_url, form="short_link", error="gone")
-        return Resolution(short_url, self.answer, self.answer, "short_link")
+            return Resolution(input=short_url, form=Form.SHORT_LINK, error="gone")
+        return Resolution(input=short_url, id=self.answer, raw_id=self.answer, form=Form.SHORT_LINK)
 
 
 def test_an_html_article_gives_each_product_once_in_order() -> None:
@@ -163,3 +165,58 @@ def test_a_huge_text_is_read_up_to_the_limit() -> None:
 def test_empty_text_gives_nothing() -> None:
     assert extract_all("") == extract_all("   \n\n") == extract_all("no links here")
     assert extract_all("").products == extract_all("").failures == []
+
+
+@pytest.mark.parametrize(
+    ("url", "trimmed"),
+    [
+        ("https://x.aliexpress.com/item/1.html.", "https://x.aliexpress.com/item/1.html"),
+        ("https://x.aliexpress.com/a_(b)", "https://x.aliexpress.com/a_(b)"),
+        ("https://x.aliexpress.com/a_(b)).", "https://x.aliexpress.com/a_(b)"),
+        ("https://x.aliexpress.com/a)!?*_~'\"", "https://x.aliexpress.com/a"),
+        ("https://x.aliexpress.com/((a))))", "https://x.aliexpress.com/((a))"),
+        (".,;)", ""),
+    ],
+)
+def test_punctuation_and_unbalanced_brackets_are_cut_off_the_end(url: str, trimmed: str) -> None:
+    assert _trim_url_end(url) == trimmed
+
+
+# --- Linear time (issue 8, row 10) ------------------------------------------------------------
+# 150 KB pasted into "Add products by URL" took 30 s: the scheme-less host pattern tried every
+# way to split a run of "aliexpress." labels, and trimming cut one character at a time,
+# recounting brackets and copying the rest each time. Each text below is the full 1 MiB that
+# extract_all reads; the quadratic code needs minutes for most (half a minute for the
+# punctuation run), the linear code well under a second. The time limit is generous, so the
+# test fails only on the growth rate, not on a slow machine.
+
+_URL = f"https://www.aliexpress.com/item/{B}.html"
+_ADVERSARIAL = {
+    # (what the text starts with after the id line, the piece repeated up to 1 MiB)
+    "host labels named aliexpress": ("", "aliexpress."),
+    "host labels named aliexpress, after a bracket": ("(", "aliexpress.x."),
+    "closing brackets after an address": (_URL, ")"),
+    "sentence punctuation after an address": (_URL, "."),
+    "address characters without a delimiter": (_URL + "?q=", "a"),
+    "html-escaped ampersands": (_URL + "?q=", "&amp;"),
+    "scheme prefixes": ("", "http://"),
+    "protocol-relative starts": ("", " //a"),
+    "a digit run": ("", "1"),
+    "dotted labels": ("", "a."),
+    "hyphenated host runs": ("=", "a-"),
+    "numbered list markers": ("", "1. "),
+}
+
+
+def _megabyte(start: str, piece: str) -> str:
+    text = f"{G}\n{start}"
+    return (text + piece * (MAX_TEXT_LENGTH // len(piece) + 1))[:MAX_TEXT_LENGTH]
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize(("start", "piece"), list(_ADVERSARIAL.values()), ids=list(_ADVERSARIAL))
+def test_a_megabyte_of_adversarial_text_is_read_in_linear_time(start: str, piece: str) -> None:
+    result = extract_all(_megabyte(start, piece), offline=True)
+
+    assert result.ids[0] == G
+    assert all(failure.error for failure in result.failures)

@@ -16,8 +16,7 @@ import httpx
 import pytest
 
 from affsite.clock import FakeClock
-from affsite.product_ids import resolve
-from affsite.shortlinks import ShortLinkFollower
+from affsite.product_ids import ShortLinkFollower, resolve
 
 from .conftest import PUBLIC_ADDRESS, FakeNetwork
 
@@ -45,7 +44,7 @@ class Target:
                 self.end_headers()
                 self.wfile.write(body.encode())
 
-            do_GET = do_POST = do_HEAD = _answer  # noqa: N815 - http.server's naming
+            do_GET = do_POST = do_HEAD = _answer
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

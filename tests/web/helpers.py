@@ -11,15 +11,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from affsite.web.auth import PASSWORD_KEY, AdminPassword
+from affsite.web.auth import AdminPassword, admin_password
 
 ADMIN_PASSWORD = "correct horse battery staple"
 CANARY_SECRET = "CANARY-SECRET-7f3a9c"
 
 
 def password_store(app: Flask) -> AdminPassword:
-    store: AdminPassword = app.extensions[PASSWORD_KEY]
-    return store
+    return admin_password(app)
 
 
 def csrf_token(client: FlaskClient, page: str) -> str:

@@ -113,19 +113,79 @@ def test_https_flag_makes_cookies_secure(
     assert app.config["PREFERRED_URL_SCHEME"] == "https"
 
 
-def test_proxy_fix_trusts_the_configured_number_of_proxies(make_app: MakeApp) -> None:
+def test_proxy_fix_trusts_for_and_proto_from_the_configured_number_of_proxies(
+    make_app: MakeApp,
+) -> None:
     app = make_app(PROXY_FIX=1)
     assert isinstance(app.wsgi_app, ProxyFix)
     assert not isinstance(make_app().wsgi_app, ProxyFix)
     response = app.test_client().get(
         "/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "shop.example"}
     )
-    assert "https://shop.example/api/v1/products?ids=" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    # Proto is trusted; Host is not unless PROXY_FIX_HOST says so (issue 8 row 4).
+    assert "https://localhost/api/v1/products?ids=" in page
+    assert "shop.example" not in page
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("0", 0), ("2", 2), ("true", 1), ("false", 0)])
+def test_proxy_counts_from_the_environment(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, raw: str, expected: int
+) -> None:
+    for name in ("PROXY_FIX", "PROXY_FIX_HOST", "PROXY_FIX_PREFIX"):
+        monkeypatch.setenv(f"AFFSITE_{name}", raw)
+    config = make_app().config
+    assert (config["PROXY_FIX"], config["PROXY_FIX_HOST"], config["PROXY_FIX_PREFIX"]) == (
+        expected,
+        expected,
+        expected,
+    )
+
+
+@pytest.mark.parametrize("value", [-1, 11, "yes", 1.5, None])
+def test_a_proxy_count_that_is_not_one_stops_the_start(make_app: MakeApp, value: object) -> None:
+    with pytest.raises(RuntimeError, match="PROXY_FIX_HOST must be the number"):
+        make_app(PROXY_FIX_HOST=value)
+
+
+def test_the_public_url_is_checked_and_normalised(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AFFSITE_PUBLIC_URL", "HTTPS://Shop.Example:8443/boxes/")
+    assert make_app().config["PUBLIC_URL"] == "https://shop.example:8443/boxes"
+    assert make_app(PUBLIC_URL="").config["PUBLIC_URL"] is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "shop.example",
+        "ftp://shop.example",
+        "https://user@shop.example",
+        "https://shop.example/?q=1",
+        "https://shop.example/#x",
+        "https://shop.example/a/../b",
+        "https://shop.example//evil.example",
+        "https://shop.example:0",
+        'https://shop.example/"><script>',
+    ],
+)
+def test_a_public_url_that_is_not_a_site_address_stops_the_start(
+    make_app: MakeApp, value: str
+) -> None:
+    with pytest.raises(RuntimeError, match="PUBLIC_URL must be the address visitors use"):
+        make_app(PUBLIC_URL=value)
 
 
 def test_services_live_in_app_extensions(make_app: MakeApp) -> None:
     app = make_app()
-    for key in ("affsite.settings", "affsite.admin_password", "affsite.login_throttle", "csrf"):
+    for key in (
+        "affsite.settings",
+        "affsite.admin_password",
+        "affsite.login_throttle",
+        "affsite.renderer",
+        "csrf",
+    ):
         assert key in app.extensions
 
 

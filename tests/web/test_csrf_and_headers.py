@@ -121,38 +121,64 @@ def test_public_pages_do_not_get_admin_headers(client: FlaskClient) -> None:
     assert "Set-Cookie" not in home.headers  # public pages stay cacheable
 
 
-def test_healthz_shape_and_no_secrets(client: FlaskClient, instance: Path) -> None:
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    body = response.get_json()
-    assert set(body) == {
-        "status",
-        "version",
-        "demo_mode",
-        "settings_complete",
-        "settings_problems",
-    }
-    assert body["status"] == "ok"
-    assert body["version"] == __import__("affsite").__version__
-    assert body["demo_mode"] is True
-    assert body["settings_complete"] is False
-    assert body["settings_problems"] == ["app_key", "app_secret", "tracking_id"]
-    assert "Set-Cookie" not in response.headers
-
-
-def test_healthz_when_configured(admin: FlaskClient) -> None:
-    admin.post(
-        "/admin/settings",
-        data={"app_key": "500000", "app_secret": "CANARY-SECRET-7f3a9c", "tracking_id": "t1"},
-    )
-    response = admin.get("/healthz")
-    assert "CANARY" not in response.get_data(as_text=True)
-    body = response.get_json()
-    assert body["demo_mode"] is False
-    assert body["settings_complete"] is True
-    assert body["settings_problems"] == []
-
-
 def test_request_bodies_are_capped_at_one_mebibyte(admin: FlaskClient) -> None:
     response = admin.post("/admin/settings", data={"disclosure": "x" * (1024 * 1024 + 10)})
     assert response.status_code == 413
+
+
+# --- redirects (issue 8 row 5) ----------------------------------------------------------------
+
+
+def test_the_audit_redirect_carries_no_host_from_the_request(client: FlaskClient) -> None:
+    # GET /embed//iframe/ID with Host: evil.example answered
+    # 308 Location: http://evil.example/embed/iframe/ID with no Cache-Control.
+    response = client.get("/embed//iframe/1005004757833857", headers={"Host": "evil.example"})
+    assert response.status_code == 308
+    assert response.headers["Location"] == "/embed/iframe/1005004757833857"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_no_router_redirect_carries_a_host_from_the_request(app: Flask) -> None:
+    client = app.test_client()
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or "<" in rule.rule or not rule.rule.endswith("/"):
+            continue
+        for path in (rule.rule.rstrip("/") or "/", "/" + rule.rule.replace("/", "//")):
+            if path == rule.rule:
+                continue
+            response = client.get(path, headers={"Host": "evil.example"})
+            if 300 <= response.status_code < 400:
+                checked += 1
+                location = response.headers["Location"]
+                assert location.startswith("/") and not location.startswith("//"), path
+                assert "evil.example" not in location, path
+                assert "Cache-Control" in response.headers, path
+    assert checked >= 2  # /admin -> /admin/, and merged slashes
+
+
+def test_redirects_after_a_form_are_relative_too(client: FlaskClient) -> None:
+    response = client.get("/admin/settings", headers={"Host": "evil.example"})
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/admin/login")
+    response = client.post(
+        "/admin/login", data={"password": ADMIN_PASSWORD}, headers={"Host": "evil.example"}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/admin/"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_redirects_are_never_protocol_relative() -> None:
+    from affsite.web.security import relative_location
+
+    assert relative_location("http://evil.example//evil.example/x", "evil.example") == (
+        "/evil.example/x"
+    )
+    assert relative_location("///x", "h") == "/x"
+    assert relative_location("https://h/a?b=1#c", "H") == "/a?b=1#c"
+    assert relative_location("https://other.example/a", "h") == "https://other.example/a"
+
+
+def test_responses_keep_relative_locations_relative(app: Flask) -> None:
+    assert app.response_class.autocorrect_location_header is False

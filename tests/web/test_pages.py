@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import html as html_lib
+import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
+from affsite.aliexpress import Money, Product
+from affsite.catalog import EXTENSION_KEY as CATALOG_KEY
+from affsite.catalog import ProductAnswer, Purpose, Reason, Status
 from affsite.errors import AffsiteError
 from affsite.settings import GROUPS, SCHEMA
 
@@ -135,54 +139,44 @@ def test_sandbox_images_are_not_served_outside_demo_mode(
     assert client.get("/sandbox-media/33006951782-0.svg").status_code == 404
 
 
-@dataclass
-class Money:
-    amount: Decimal
-    currency: str
-
-
-@dataclass
-class Product:
-    id: str
-    title: str
-    detail_url: str
-    image: str
-    price: Money | None
-    original_price: Money | None = None
-    promotion_link: str | None = None
-
-
-@dataclass
-class Answer:
-    id: str
-    product: Product | None
-    status: str = "HIT"
-
-
 class FakeCatalog:
-    def __init__(self, answers: dict[str, Answer] | None = None, fail: bool = False) -> None:
-        self.answers = answers or {}
+    def __init__(self, products: dict[str, Product] | None = None, fail: bool = False) -> None:
+        self.products_by_id = products or {}
         self.fail = fail
         self.asked: list[list[str]] = []
 
-    def products(self, ids: Sequence[str], *, purpose: str = "view") -> list[Any]:
+    def products(self, ids: Sequence[str], *, purpose: Purpose) -> list[ProductAnswer]:
+        assert Purpose(purpose) is Purpose.PAGE  # the site's own page: paid from the quota
         self.asked.append(list(ids))
         if self.fail:
             raise AffsiteError("gateway down", fix="Try again in a minute.")
-        return [self.answers.get(i, Answer(i, None)) for i in ids]
+        return [
+            ProductAnswer(id=i, product=self.products_by_id[i], status=Status.HIT, fetched_at=1.7e9)
+            if i in self.products_by_id
+            else ProductAnswer(id=i, status=Status.FALLBACK, reason=Reason.NOT_PROMOTABLE)
+            for i in ids
+        ]
+
+
+def fake_product(pid: str, title: str, **fields: Any) -> Product:
+    values: dict[str, Any] = {
+        "id": pid,
+        "title": title,
+        "detail_url": f"https://www.aliexpress.com/item/{pid}.html",
+        "image": "https://ae01.alicdn.com/kf/a.jpg",
+        "price": Money(Decimal("12.34"), "USD"),
+    }
+    values.update(fields)
+    return Product(**values)
 
 
 def test_home_page_renders_example_boxes_from_the_catalog(make_app: MakeApp) -> None:
     app = make_app(EXAMPLE_PRODUCT_IDS=["111", "222"])
-    hostile = Product(
-        "111",
-        '<script>alert("x")</script> Drone',
-        "javascript:alert(1)",
-        "https://ae01.alicdn.com/kf/a.jpg",
-        Money(Decimal("12.34"), "USD"),
+    hostile = fake_product(
+        "111", '<script>alert("x")</script> Drone', detail_url="javascript:alert(1)"
     )
-    catalog = FakeCatalog({"111": Answer("111", hostile)})
-    app.extensions["affsite.catalog"] = catalog
+    catalog = FakeCatalog({"111": hostile})
+    app.extensions[CATALOG_KEY] = catalog
     page = app.test_client().get("/").get_data(as_text=True)
     assert catalog.asked == [["111", "222"]]
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Drone" in page
@@ -195,10 +189,78 @@ def test_home_page_renders_example_boxes_from_the_catalog(make_app: MakeApp) -> 
 
 def test_home_page_survives_a_failing_catalog(make_app: MakeApp) -> None:
     app = make_app()
-    app.extensions["affsite.catalog"] = FakeCatalog(fail=True)
+    app.extensions[CATALOG_KEY] = FakeCatalog(fail=True)
     response = app.test_client().get("/")
     assert response.status_code == 200
     assert "could not be loaded. Try again in a minute." in response.get_data(as_text=True)
+
+
+def test_one_product_no_one_can_draw_costs_only_its_own_box(
+    make_app: MakeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 8 row 1: with a product priced "1e26" featured, the whole home page answered 500
+    # for the cache period. Now that price is not shown, and a product whose drawing fails
+    # for any reason is its fallback box; the other boxes are drawn.
+    app = make_app(EXAMPLE_PRODUCT_IDS=["111", "222", "333"])
+    app.extensions[CATALOG_KEY] = FakeCatalog(
+        {
+            "111": fake_product("111", "Huge Price", price=Money(Decimal("1e26"), "USD")),
+            "222": fake_product(
+                "222", "Broken Original", original_price=Money(Decimal("sNaN"), "USD")
+            ),
+            "333": fake_product("333", "Fine Mug"),
+        }
+    )
+    with caplog.at_level(logging.ERROR):
+        response = app.test_client().get("/")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert page.count('class="product-box') == 3
+    assert "Huge Price" in page and "Fine Mug" in page and "$12.34" in page
+    first = page.split('data-product-id="111"', 1)[1].split("</article>", 1)[0]
+    assert "product-price" not in first
+    second = page.split('data-product-id="222"', 1)[1].split("</article>", 1)[0]
+    assert "not available right now" in second and "Broken Original" not in second
+    assert "drawing product '222'" in caplog.text
+
+
+def test_the_embed_code_never_points_at_a_forged_host(make_app: MakeApp) -> None:
+    # Issue 8 row 4: AFFSITE_PROXY_FIX=1 trusted X-Forwarded-Host, and the home page's embed
+    # code pointed at whatever host a request named.
+    client = make_app(PROXY_FIX=1).test_client()
+    response = client.get("/", headers={"X-Forwarded-Host": "evil.example"})
+    page = response.get_data(as_text=True)
+    assert "evil.example" not in page
+    assert "http://localhost/embed/iframe/" in html_lib.unescape(page)
+    # Built from the request's own Host header: for that visitor only, never kept by caches.
+    assert response.headers["Cache-Control"] == "private, no-cache"
+    assert "evil.example" not in client.get("/").get_data(as_text=True)
+
+
+def test_the_embed_code_uses_the_configured_public_address(make_app: MakeApp) -> None:
+    client = make_app(PUBLIC_URL="https://shop.example/boxes/").test_client()
+    response = client.get("/", headers={"Host": "evil.example"})
+    page = html_lib.unescape(response.get_data(as_text=True))
+    assert "evil.example" not in page
+    assert '<iframe src="https://shop.example/boxes/embed/iframe/' in page
+    assert "https://shop.example/boxes/api/v1/products?ids=" in page
+    assert response.headers["Cache-Control"] == "no-cache"
+
+
+def test_a_configured_server_name_is_the_host_of_the_embed_code(make_app: MakeApp) -> None:
+    client = make_app(SERVER_NAME="shop.example").test_client()
+    response = client.get("/", headers={"Host": "evil.example"})
+    page = html_lib.unescape(response.get_data(as_text=True))
+    assert "evil.example" not in page
+    assert '<iframe src="http://shop.example/embed/iframe/' in page
+    assert response.headers["Cache-Control"] == "no-cache"
+
+
+def test_a_trusted_forwarded_host_is_used(make_app: MakeApp) -> None:
+    client = make_app(PROXY_FIX=1, PROXY_FIX_HOST=1).test_client()
+    headers = {"X-Forwarded-Host": "shop.example", "X-Forwarded-Proto": "https"}
+    page = html_lib.unescape(client.get("/", headers=headers).get_data(as_text=True))
+    assert '<iframe src="https://shop.example/embed/iframe/' in page
 
 
 def test_pages_use_only_local_assets(admin: FlaskClient) -> None:

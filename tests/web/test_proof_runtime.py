@@ -1,6 +1,6 @@
-"""The running app: a settings save reaches every worker's answers at once, and a cache that
-cannot be opened costs caching only (hardening.md 2.5 "settings changed mid-flight",
-"disk full ... app start with a failing constructor degrades to no-cache").
+"""The running app: a settings save reaches every worker's answers at once, and a cache folder
+that cannot be written stops gateway calls but never pages (hardening.md 2.5 "settings changed
+mid-flight"; issue 8 row 9).
 
 Demo mode throughout: the app's own catalog talks to the built-in sandbox in-process.
 """
@@ -48,9 +48,12 @@ def test_a_saved_tracking_id_and_currency_reach_every_worker_on_the_next_request
     assert api(visitor, MUG) == ("HIT", after)
 
 
-def test_an_unusable_cache_folder_costs_caching_not_pages(
+def test_an_unusable_cache_folder_stops_gateway_calls_not_pages(
     make_app: MakeApp, instance: Path
 ) -> None:
+    # Issue 8 row 9: the quota and the other limits shared by every worker live in the cache
+    # folder. When it cannot be written, no process may call the gateway on limits it cannot
+    # share: answers fall back, pages still answer, and /healthz and the dashboard say why.
     instance.mkdir(mode=0o700)
     (instance / "cache").write_text("a file where the cache folder should be")
 
@@ -60,10 +63,13 @@ def test_an_unusable_cache_folder_costs_caching_not_pages(
 
     for _ in range(2):
         status, items = api(client, MUG, EARBUDS)
-        assert status == "MISS"  # fetched every time: nothing can be kept
-        assert [item["available"] for item in items] == [True, True]
+        assert status == "FALLBACK"
+        assert [item["available"] for item in items] == [False, False]
     assert client.get("/").status_code == 200
-    assert client.get("/healthz").status_code == 200
+    assert client.get("/embed/iframe/" + MUG).status_code == 200
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json()["limits"] == "stopped"
     log_in(client)
     dashboard = client.get("/admin/").get_data(as_text=True)
     assert 'id="cache-degraded"' in dashboard

@@ -21,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from affsite.aliexpress.sandbox import DEMO_APP_KEY, Sandbox, serve
+from affsite.catalog import get_catalog
 from affsite.settings import SettingsStore
 
 from .conftest import MakeApp
@@ -37,8 +38,9 @@ ADMIN = "admin"  # the signed-in admin only
 ROUTES = {
     "static": PUBLIC,
     "public.index": PUBLIC,
-    "public.healthz": PUBLIC,
-    "public.sandbox_media": PUBLIC,
+    "root.healthz": PUBLIC,
+    "root.favicon": PUBLIC,
+    "root.sandbox_media": PUBLIC,
     "api.products": PUBLIC,
     "embed.iframe": PUBLIC,
     "admin.login": LOGIN,
@@ -73,7 +75,7 @@ def concrete(rule: str) -> str:
 
 def quota_used(app: Flask) -> int:
     with app.app_context():
-        used: int = app.extensions["affsite.catalog"].quota().used
+        used: int = get_catalog().quota().used
     return used
 
 
@@ -406,7 +408,8 @@ def test_instance_files_are_private_even_with_a_permissive_umask(
 
     for folder in (instance, instance / "cache", instance / "cache" / "data"):
         assert mode(folder) == 0o700, folder
-    for name in ("settings.json", "secret_key", "admin_password", "login_failures.sqlite3"):
+    files = ("settings.json", "secret_key", "admin_password")
+    for name in (*files, "login_failures.sqlite3", "admin_sessions.sqlite3"):
         assert mode(instance / name) == 0o600, name
     for path in instance.iterdir():  # nothing else in the folder is open to others either
         assert mode(path) & 0o077 == 0, path.name

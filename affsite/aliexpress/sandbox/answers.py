@@ -22,14 +22,27 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 from affsite.aliexpress.sandbox.catalog import SandboxCatalog, SandboxProduct
-from affsite.aliexpress.sandbox.money import CURRENCIES, LANGUAGES, convert, price_text
+from affsite.aliexpress.sandbox.money import convert, price_text
+from affsite.aliexpress.sandbox.params import (
+    Params,
+    choice,
+    comma_list,
+    country_code,
+    int_param,
+    invalid_parameter,
+    missing_parameter,
+    optional,
+    requested_fields,
+    target_currency,
+    target_language,
+)
 
 MAX_PRODUCT_IDS = 50
 MAX_SOURCE_VALUES = 50
@@ -49,31 +62,8 @@ _TAX_RATES = {
 
 _ALIEXPRESS_HOSTS = ("aliexpress.com", "aliexpress.ru", "aliexpress.us")
 _ITEM_PATH = re.compile(r"^/(?:item|i)/(?:[^/]+/)?([0-9]{6,20})\.html$")
-_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ONE_DECIMAL = Decimal("0.1")
-
-
-class GatewayError(Exception):
-    """A gateway-level refusal, answered as ``{"error_response": {...}}`` with HTTP 200."""
-
-    def __init__(self, code: str, msg: str, *, type_: str = "ISV") -> None:
-        super().__init__(f"{code}: {msg}")
-        self.code = code
-        self.msg = msg
-        self.type = type_
-
-
-def missing_parameter(name: str) -> GatewayError:
-    return GatewayError(
-        "MissingParameter",
-        f'The input parameter "{name}" that is mandatory for processing this request '
-        "is not supplied",
-    )
-
-
-def invalid_parameter(name: str, why: str) -> GatewayError:
-    return GatewayError("InvalidParameter", f'The input parameter "{name}" is invalid: {why}')
 
 
 @dataclass(frozen=True)
@@ -97,60 +87,7 @@ class AnswerContext:
     tracking_ids: frozenset[str]
 
 
-Params = Mapping[str, str]
 Handler = Callable[[AnswerContext, Params], Reply]
-
-
-# --- parameter parsing ------------------------------------------------------------------------
-
-
-def _optional(params: Params, name: str) -> str | None:
-    value = params.get(name)
-    return value if value else None
-
-
-def _int_param(params: Params, name: str, default: int, low: int, high: int) -> int:
-    raw = _optional(params, name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise invalid_parameter(name, f"must be a whole number from {low} to {high}")
-    return int(raw)
-
-
-def _choice(params: Params, name: str, allowed: Sequence[str], default: str | None) -> str | None:
-    raw = _optional(params, name)
-    if raw is None:
-        return default
-    if raw.upper() not in allowed:
-        raise invalid_parameter(name, f"must be one of {', '.join(allowed)}")
-    return raw.upper()
-
-
-def _currency(params: Params) -> str:
-    return _choice(params, "target_currency", CURRENCIES, "USD") or "USD"
-
-
-def _language(params: Params) -> str:
-    return _choice(params, "target_language", LANGUAGES, "EN") or "EN"
-
-
-def _country(params: Params, name: str) -> str | None:
-    raw = _optional(params, name)
-    if raw is None:
-        return None
-    if not _COUNTRY.fullmatch(raw):
-        raise invalid_parameter(name, "must be a two-letter country code")
-    return raw.upper()
-
-
-def _comma_list(params: Params, name: str) -> list[str]:
-    return [part.strip() for part in params.get(name, "").split(",") if part.strip()]
-
-
-def _fields(params: Params) -> frozenset[str] | None:
-    names = _comma_list(params, "fields")
-    return frozenset(names) if names else None
 
 
 # --- shared answer pieces ---------------------------------------------------------------------
@@ -200,14 +137,14 @@ class _Locale:
 
 
 def _locale(ctx: AnswerContext, params: Params, country_param: str, link_type: str) -> _Locale:
-    tracking = _optional(params, "tracking_id")
+    tracking = optional(params, "tracking_id")
     return _Locale(
-        currency=_currency(params),
-        language=_language(params),
-        country=_country(params, country_param),
+        currency=target_currency(params),
+        language=target_language(params),
+        country=country_code(params, country_param),
         tracking_id=tracking if tracking in ctx.tracking_ids else None,
         link_type=link_type,
-        fields=_fields(params),
+        fields=requested_fields(params),
     )
 
 
@@ -280,7 +217,7 @@ def _products_block(
 
 def product_detail(ctx: AnswerContext, params: Params) -> Reply:
     """``aliexpress.affiliate.productdetail.get``: promotable products among ``product_ids``."""
-    asked = _comma_list(params, "product_ids")
+    asked = comma_list(params, "product_ids")
     if not asked:
         raise missing_parameter("product_ids")
     if len(asked) > MAX_PRODUCT_IDS:
@@ -319,17 +256,17 @@ _SORT_KEYS: dict[str, Callable[[SandboxProduct], Any]] = {
 
 def _query(ctx: AnswerContext, params: Params, *, hot: bool) -> Reply:
     words = [w.casefold() for w in params.get("keywords", "").split()]
-    category_ids = _comma_list(params, "category_ids")
+    category_ids = comma_list(params, "category_ids")
     if not all(c.isdigit() for c in category_ids):
         raise invalid_parameter("category_ids", "must be comma-separated numeric category ids")
     wanted_categories = {int(c) for c in category_ids}
-    sort = _choice(params, "sort", HOT_SORTS if hot else SORTS, None)
-    page_no = _int_param(params, "page_no", 1, 1, 10_000)
-    page_size = _int_param(params, "page_size", 50 if hot else 20, 1, MAX_PAGE_SIZE)
-    min_cents = _int_param(params, "min_sale_price", 0, 0, 10**12)
-    max_cents = _int_param(params, "max_sale_price", 10**12, 0, 10**12)
-    platform = _choice(params, "platform_product_type", PLATFORM_TYPES, "ALL")
-    delivery = _choice(params, "delivery_days", DELIVERY_DAYS, None)
+    sort = choice(params, "sort", HOT_SORTS if hot else SORTS, None)
+    page_no = int_param(params, "page_no", 1, 1, 10_000)
+    page_size = int_param(params, "page_size", 50 if hot else 20, 1, MAX_PAGE_SIZE)
+    min_cents = int_param(params, "min_sale_price", 0, 0, 10**12)
+    max_cents = int_param(params, "max_sale_price", 10**12, 0, 10**12)
+    platform = choice(params, "platform_product_type", PLATFORM_TYPES, "ALL")
+    delivery = choice(params, "delivery_days", DELIVERY_DAYS, None)
     locale = _locale(ctx, params, "ship_to_country", LINK_TYPE_HOT if hot else LINK_TYPE_NORMAL)
 
     def wanted(p: SandboxProduct) -> bool:
@@ -391,17 +328,17 @@ def _aliexpress_key(value: str) -> str | None:
 
 def link_generate(ctx: AnswerContext, params: Params) -> Reply:
     """``aliexpress.affiliate.link.generate``: affiliate links for AliExpress URLs."""
-    link_type = _optional(params, "promotion_link_type")
+    link_type = optional(params, "promotion_link_type")
     if link_type is None:
         raise missing_parameter("promotion_link_type")
     if link_type not in (LINK_TYPE_NORMAL, LINK_TYPE_HOT):
         raise invalid_parameter("promotion_link_type", "must be 0 (normal) or 2 (hot)")
-    sources = list(dict.fromkeys(_comma_list(params, "source_values")))
+    sources = list(dict.fromkeys(comma_list(params, "source_values")))
     if not sources:
         raise missing_parameter("source_values")
-    if len(_comma_list(params, "source_values")) > MAX_SOURCE_VALUES:
+    if len(comma_list(params, "source_values")) > MAX_SOURCE_VALUES:
         raise invalid_parameter("source_values", f"at most {MAX_SOURCE_VALUES} values per call")
-    tracking = _optional(params, "tracking_id")
+    tracking = optional(params, "tracking_id")
     if tracking is None:
         raise missing_parameter("tracking_id")
     registered = tracking in ctx.tracking_ids

@@ -8,7 +8,7 @@ from types import TracebackType
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from affsite.aliexpress.sandbox.gateway import Sandbox
+from affsite.aliexpress.sandbox.endpoint import Sandbox
 
 log = logging.getLogger("affsite.sandbox")
 

@@ -1,0 +1,38 @@
+"""The stores under the cache folder, and what happens when the disk misbehaves.
+
+Two stores (``open_stores``): ``data`` holds product entries and may evict; ``ctl`` (the
+control store) holds the limits shared by every worker and never evicts. Values are JSON, never
+pickle (``value_format``); every file is owner-only. Nothing here raises into a request: a
+corrupt database is moved aside and rebuilt (``disk``), a data store that cannot be opened
+means no caching (``memory.NullStore``), and a control store that cannot be kept on disk
+stops gateway calls until it can (``control``), all recorded in plain words by
+``CacheHealth`` (``health``). Every store follows ``protocol.Store``.
+"""
+
+from affsite.cache.control import ControlStore
+from affsite.cache.disk import RECOVERY_INTERVAL, DiskStore, quarantine
+from affsite.cache.health import CacheHealth, StoreMode, describe_error
+from affsite.cache.memory import MemoryStore, NullStore
+from affsite.cache.opening import CacheStores, open_control_cache, open_data_cache, open_stores
+from affsite.cache.protocol import Store, StoreError, Tx
+from affsite.cache.value_format import JsonDisk
+
+__all__ = [
+    "RECOVERY_INTERVAL",
+    "CacheHealth",
+    "CacheStores",
+    "ControlStore",
+    "DiskStore",
+    "JsonDisk",
+    "MemoryStore",
+    "NullStore",
+    "Store",
+    "StoreError",
+    "StoreMode",
+    "Tx",
+    "describe_error",
+    "open_control_cache",
+    "open_data_cache",
+    "open_stores",
+    "quarantine",
+]

@@ -1,0 +1,125 @@
+"""Opening the two stores under a cache folder, never raising, every file owner-only.
+
+Layout (every folder affsite creates is 0700, every file 0600)::
+
+    <cache>/data/   FanoutCache: product entries. Evicting (size limit): losing one only
+                    costs a gateway call. Cannot be opened: ``NullStore`` (no caching).
+    <cache>/ctl/    Cache(eviction_policy="none"): quota counter, speed limiter, fetch locks,
+                    circuit breaker, ban, statistics. Never evicted: an evicted bucket or lock
+                    would silently reset a limit. See ``ControlStore`` for when it fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import diskcache
+
+from affsite.cache.control import ControlStore
+from affsite.cache.disk import DiskStore, Opener
+from affsite.cache.health import CacheHealth, StoreMode, describe_error
+from affsite.cache.memory import NullStore
+from affsite.cache.protocol import Store
+from affsite.cache.value_format import JsonDisk
+from affsite.files import ensure_private_dir, make_private_file
+
+log = logging.getLogger(__name__)
+
+DATA_SIZE_LIMIT = 512 * 1024 * 1024
+DATA_SHARDS = 4
+# Seconds a store waits for SQLite's write lock before giving up (it then counts as a failure).
+DATA_TIMEOUT = 1.0
+CONTROL_TIMEOUT = 5.0
+
+_DATABASE = "cache.db"
+# SQLite creates these beside the database with the database file's mode.
+_DATABASE_COMPANIONS = ("cache.db-wal", "cache.db-shm")
+
+
+def _private_database(folder: Path) -> None:
+    """Make ``folder/cache.db`` exist owner-only before SQLite opens it.
+
+    SQLite would create it (and its WAL and shared-memory files, which copy its mode) with the
+    umask, usually 0644. Files left 0644 by an older version are restricted too: they are ours.
+    """
+    ensure_private_dir(folder)
+    make_private_file(folder / _DATABASE)
+    for name in _DATABASE_COMPANIONS:
+        make_private_file(folder / name, create=False)
+
+
+def open_data_cache(path: Path) -> diskcache.FanoutCache:
+    for shard in range(DATA_SHARDS):
+        _private_database(path / f"{shard:03d}")  # FanoutCache's shard folder names
+    return diskcache.FanoutCache(
+        str(path),
+        shards=DATA_SHARDS,
+        timeout=DATA_TIMEOUT,
+        disk=JsonDisk,
+        size_limit=DATA_SIZE_LIMIT,
+        eviction_policy="least-recently-stored",
+    )
+
+
+def open_control_cache(path: Path) -> diskcache.Cache:
+    _private_database(path)
+    return diskcache.Cache(
+        str(path), timeout=CONTROL_TIMEOUT, disk=JsonDisk, eviction_policy="none"
+    )
+
+
+@dataclass(kw_only=True)
+class CacheStores:
+    """The data and control stores of one process, and their health."""
+
+    data: Store
+    ctl: Store
+    health: CacheHealth
+    directory: Path | None = None
+
+    def check_limits(self) -> str | None:
+        """Why gateway calls are stopped right now (None: they are not).
+
+        Tries the control store's disk again when a retry is due, so a health check notices
+        the recovery even when no page asked for a product.
+        """
+        self.ctl.not_shared_reason()
+        return self.health.limits_problem
+
+    def close(self) -> None:
+        self.data.close()
+        self.ctl.close()
+
+
+def open_stores(
+    directory: Path,
+    *,
+    data_opener: Opener = open_data_cache,
+    control_opener: Opener = open_control_cache,
+    clock: Callable[[], float] = time.monotonic,
+) -> CacheStores:
+    """Open (creating, mode 0700) ``directory/data`` and ``directory/ctl``. Never raises:
+    whatever cannot be opened is replaced by its stand-in and recorded in ``health``.
+
+    ``clock`` (monotonic seconds) paces recovery attempts.
+    """
+    health = CacheHealth()
+    try:
+        ensure_private_dir(directory)
+    except OSError as error:
+        health.record("cache", describe_error(error))
+    data: Store
+    try:
+        data = DiskStore.open("data", directory / "data", data_opener, health, clock=clock)
+        health.set_mode("data", StoreMode.DISK)
+    except Exception as error:  # any failure to open means "no caching"
+        log.error("cache %s could not be opened (%s): caching is off", directory, error)
+        health.record("data", describe_error(error))
+        health.set_mode("data", StoreMode.OFF)
+        data = NullStore("data")
+    ctl = ControlStore("ctl", directory / "ctl", control_opener, health, clock=clock)
+    return CacheStores(data=data, ctl=ctl, health=health, directory=directory)

@@ -1,0 +1,369 @@
+"""What the settings are: the ``Settings`` contract, and one ``Field`` per setting (type,
+label, help text, bounds or choices, environment variable) grouped as the admin form shows
+them. Validation lives in ``affsite.settings.values``; storage in ``affsite.settings.store``.
+
+What the gateway fixes (its address, the sign methods, the batch maximum) comes from
+``affsite.aliexpress``: the settings follow the client, never the other way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+from affsite.aliexpress.protocol import DEFAULT_API_URL, DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
+from affsite.aliexpress.signing import SIGN_METHODS
+from affsite.settings.countries import COUNTRIES
+
+__all__ = [
+    "CREDENTIAL_FIELDS",
+    "CURRENCIES",
+    "DEFAULTS",
+    "DEFAULT_API_URL",
+    "ENV_VARS",
+    "FIELDS",
+    "GROUPS",
+    "LANGUAGES",
+    "MAX_FEATURED_PRODUCTS",
+    "SCHEMA",
+    "SIGN_METHODS",
+    "Field",
+    "Group",
+    "Kind",
+    "Settings",
+    "days_text",
+]
+
+MAX_FEATURED_PRODUCTS = 50
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_key: str = ""
+    app_secret: str = ""
+    tracking_id: str = ""
+    country: str = "US"  # ship-to country, ISO 3166-1 alpha-2
+    currency: str = "USD"  # target_currency
+    language: str = "EN"  # target_language
+    cache_ttl: int = 86_400  # seconds a fetched product stays fresh
+    stale_ttl: int = 604_800  # seconds past freshness it may still be served when the API fails
+    negative_ttl: int = 21_600  # seconds a "not promotable" answer is remembered
+    rate_limit: float = 1.0  # gateway requests per second, shared by every worker
+    daily_quota: int = 5_000  # gateway requests per Beijing day, shared by every worker
+    admin_reserve: int = 100  # part of the daily quota kept for admin actions
+    new_product_share: int = 10  # % of the daily quota for ids first asked for anonymously
+    batch_size: int = DEFAULT_BATCH_SIZE  # product ids per productdetail.get call
+    api_url: str = DEFAULT_API_URL
+    sign_method: str = "sha256"  # "sha256" or "md5"
+    disclosure: str = (
+        "As an AliExpress affiliate we earn from qualifying purchases. Prices may have changed."
+    )
+    allowed_embed_origins: tuple[str, ...] = ()  # sites allowed to frame our embeds; empty = any
+    featured_products: tuple[str, ...] = ()  # global product ids shown on the home page
+
+    @property
+    def demo_mode(self) -> bool:
+        """True when no credentials are set: the app then talks to the built-in sandbox."""
+        return not (self.app_key and self.app_secret)
+
+
+DEFAULTS = Settings()
+
+# Values AliExpress accepts for target_currency / target_language.
+CURRENCIES = (
+    "USD", "GBP", "CAD", "EUR", "UAH", "MXN", "TRY", "RUB", "BRL", "AUD",
+    "INR", "JPY", "IDR", "SEK", "KRW", "ILS", "THB", "CLP", "VND",
+)  # fmt: skip
+LANGUAGES = (
+    "EN", "RU", "PT", "ES", "FR", "ID", "IT", "TH", "JA", "AR", "VI",
+    "TR", "DE", "HE", "KO", "NL", "PL", "MX", "CL", "IW", "IN",
+)  # fmt: skip
+Kind = Literal["text", "secret", "int", "float", "choice", "url", "textarea", "origins", "products"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Group:
+    """A section of the settings form."""
+
+    key: str
+    title: str
+    intro: str
+
+
+GROUPS = (
+    Group(
+        key="credentials",
+        title="Credentials",
+        intro="From the AliExpress Open Platform console (App Key, App Secret) and the AliExpress "
+        "Portals affiliate site (Tracking ID). Leave App Key and App Secret empty to stay in "
+        "demo mode.",
+    ),
+    Group(
+        key="locale",
+        title="Locale",
+        intro="Who your visitors are: prices, shipping and product texts are fetched for them.",
+    ),
+    Group(
+        key="limits",
+        title="Cache & limits",
+        intro="How long product data is kept and how hard the AliExpress API may be used. Limits "
+        "are shared by every worker process.",
+    ),
+    Group(
+        key="display",
+        title="Display & compliance",
+        intro="Text shown next to every product box, and the products your home page features.",
+    ),
+    Group(
+        key="embedding",
+        title="Embedding",
+        intro="Which other websites may show your product boxes.",
+    ),
+    Group(
+        key="gateway",
+        title="Gateway (advanced)",
+        intro="Change these only when AliExpress asks you to, or to point at a test gateway.",
+    ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Field:
+    """One setting: what it is, how it is entered, and which values are allowed."""
+
+    name: str
+    label: str
+    help: str
+    group: str
+    kind: Kind = "text"
+    env: str | None = None
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label) for kind "choice"
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int = 200
+    unit: str = ""
+    placeholder: str = ""
+
+    @property
+    def default(self) -> Any:
+        return getattr(DEFAULTS, self.name)
+
+    @property
+    def secret(self) -> bool:
+        return self.kind == "secret"
+
+    def choice_values(self) -> tuple[str, ...]:
+        return tuple(value for value, _ in self.choices)
+
+
+def days_text(seconds: float) -> str:
+    return f"{seconds / 86_400:g} days"
+
+
+SCHEMA: tuple[Field, ...] = (
+    Field(
+        name="app_key",
+        label="App Key",
+        help="The numeric App Key of your app in the AliExpress Open Platform console.",
+        group="credentials",
+        env="AFFSITE_APP_KEY",
+        max_length=32,
+        placeholder="e.g. 500000",
+    ),
+    Field(
+        name="app_secret",
+        label="App Secret",
+        help="Shown next to the App Key in the console. Stored on this server only and never "
+        "shown again; leave the field blank to keep the stored secret.",
+        group="credentials",
+        kind="secret",
+        env="AFFSITE_APP_SECRET",
+        max_length=128,
+    ),
+    Field(
+        name="tracking_id",
+        label="Tracking ID",
+        help="Your tracking ID from AliExpress Portals; it is put into every affiliate link, so "
+        "commissions are credited to you. A wrong one makes AliExpress return no products.",
+        group="credentials",
+        env="AFFSITE_TRACKING_ID",
+        max_length=64,
+        placeholder="e.g. mysite_blog",
+    ),
+    Field(
+        name="country",
+        label="Country",
+        help="Ship-to country of your visitors (ISO 3166 code). AliExpress only returns products "
+        "that ship there, with that country's prices and taxes.",
+        group="locale",
+        kind="choice",
+        env="AFFSITE_COUNTRY",
+        choices=tuple((code, f"{code} — {name}") for code, name in COUNTRIES.items()),
+    ),
+    Field(
+        name="currency",
+        label="Currency",
+        help="Currency prices are shown in.",
+        group="locale",
+        kind="choice",
+        env="AFFSITE_CURRENCY",
+        choices=tuple((code, code) for code in CURRENCIES),
+    ),
+    Field(
+        name="language",
+        label="Language",
+        help="Language of product titles. IW and IN are older codes for Hebrew (HE) and "
+        "Indonesian (ID).",
+        group="locale",
+        kind="choice",
+        env="AFFSITE_LANGUAGE",
+        choices=tuple((code, code) for code in LANGUAGES),
+    ),
+    Field(
+        name="cache_ttl",
+        label="Cache expiration time",
+        help="How long fetched product data counts as fresh. One day (86400) suits most sites.",
+        group="limits",
+        kind="int",
+        env="AFFSITE_CACHE_TTL",
+        minimum=60,
+        maximum=30 * 86_400,
+        unit="seconds",
+    ),
+    Field(
+        name="stale_ttl",
+        label="Serve stale for",
+        help="When AliExpress is slow, down or has banned the app, product data this much past "
+        "its expiration is still shown (with its price date) instead of a gap. 0 turns it off.",
+        group="limits",
+        kind="int",
+        minimum=0,
+        maximum=90 * 86_400,
+        unit="seconds",
+    ),
+    Field(
+        name="negative_ttl",
+        label="Remember unavailable products for",
+        help="Products AliExpress does not return (not promotable, removed, not shipped to your "
+        "country) are asked for again after this time.",
+        group="limits",
+        kind="int",
+        minimum=60,
+        maximum=7 * 86_400,
+        unit="seconds",
+    ),
+    Field(
+        name="rate_limit",
+        label="Speed limiter",
+        help="Maximum API requests per second, for all worker processes together.",
+        group="limits",
+        kind="float",
+        env="AFFSITE_RATE_LIMIT",
+        minimum=0.01,
+        maximum=100,
+        unit="requests/second",
+    ),
+    Field(
+        name="daily_quota",
+        label="Daily request quota",
+        help="API requests allowed per day (the AliExpress day starts at 00:00 Beijing time). "
+        "AliExpress bans the app for the rest of the day when its own quota is exceeded.",
+        group="limits",
+        kind="int",
+        env="AFFSITE_DAILY_QUOTA",
+        minimum=1,
+        maximum=10_000_000,
+        unit="requests/day",
+    ),
+    Field(
+        name="admin_reserve",
+        label="Reserved for admin actions",
+        help="Part of the daily quota that page views may not use, so checks and refreshes you "
+        "start from the admin still work on a busy day.",
+        group="limits",
+        kind="int",
+        minimum=0,
+        maximum=10_000_000,
+        unit="requests/day",
+    ),
+    Field(
+        name="new_product_share",
+        label="New products from public requests",
+        help="The JSON API and embeds accept any product ID, so strangers could ask for IDs your "
+        "site never shows. At most this share of the daily quota is spent on IDs that are "
+        "neither cached nor featured when such a request asks for them. Your own pages and "
+        "featured products are never held back by it.",
+        group="limits",
+        kind="int",
+        minimum=0,
+        maximum=100,
+        unit="% of the quota",
+    ),
+    Field(
+        name="batch_size",
+        label="Batch size",
+        help=f"Product IDs asked for in one API request (at most {MAX_BATCH_SIZE}). Larger "
+        "batches use the daily quota more sparingly.",
+        group="limits",
+        kind="int",
+        env="AFFSITE_BATCH_SIZE",
+        minimum=1,
+        maximum=MAX_BATCH_SIZE,
+        unit="IDs/request",
+    ),
+    Field(
+        name="disclosure",
+        label="Disclosure text",
+        help="Shown next to every product box. Affiliate programmes and consumer-protection rules "
+        "require a clear disclosure near the link.",
+        group="display",
+        kind="textarea",
+        max_length=500,
+    ),
+    Field(
+        name="featured_products",
+        label="Featured products",
+        help="One product per line: an ID or an AliExpress product address (stored as its ID). "
+        f"Shown on the home page, in this order; at most {MAX_FEATURED_PRODUCTS}. Short links "
+        'are accepted in the "Add products by URL" box below the form.',
+        group="display",
+        kind="products",
+        max_length=20_000,
+        placeholder="https://www.aliexpress.com/item/1005004757833857.html",
+    ),
+    Field(
+        name="allowed_embed_origins",
+        label="Allowed embedding sites",
+        help="One site per line, e.g. https://blog.example.com. Only these sites may show your "
+        "boxes in an iframe. Leave empty to allow any site.",
+        group="embedding",
+        kind="origins",
+        max_length=2000,
+        placeholder="https://blog.example.com",
+    ),
+    Field(
+        name="api_url",
+        label="Gateway URL",
+        help=f"Address of the AliExpress API gateway. Default: {DEFAULT_API_URL}",
+        group="gateway",
+        kind="url",
+        env="AFFSITE_API_URL",
+        max_length=300,
+    ),
+    Field(
+        name="sign_method",
+        label="Sign method",
+        help="How requests are signed with the App Secret: sha256 (recommended) or md5.",
+        group="gateway",
+        kind="choice",
+        env="AFFSITE_SIGN_METHOD",
+        choices=tuple((method, method) for method in SIGN_METHODS),
+    ),
+)
+
+FIELDS: Mapping[str, Field] = {f.name: f for f in SCHEMA}
+ENV_VARS: Mapping[str, str] = {f.env: f.name for f in SCHEMA if f.env}
+CREDENTIAL_FIELDS = ("app_key", "app_secret", "tracking_id")
+
+assert set(FIELDS) == {f.name for f in fields(Settings)}, "SCHEMA must describe every setting"

@@ -1,0 +1,186 @@
+"""Renewing entries: stale-while-revalidate, stale-if-error, and the cron refresh.
+
+The gateway is the counting sandbox; time is the injected FakeClock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from affsite.aliexpress.sandbox import Sandbox
+from affsite.catalog import Catalog, Purpose, Reason, Status
+from affsite.catalog.background import ThreadRefresher
+from affsite.clock import FakeClock
+
+from .conftest import DETAIL, MakeCatalog
+from .helpers import DAY, SettingsBox, statuses
+
+
+def test_expired_entries_are_served_at_once_and_refreshed_once_behind(
+    make_catalog: MakeCatalog, sandbox: Sandbox, clock: FakeClock, promotable: list[str]
+) -> None:
+    queued: list[tuple[list[str], object]] = []
+
+    class QueueingRefresher:
+        def submit(self, group: str, ids: list[str], job: object) -> bool:
+            queued.append((list(ids), job))
+            return True
+
+        def close(self, timeout: float = 5.0) -> None:
+            return None
+
+    catalog = make_catalog(refresher=QueueingRefresher())
+    ids = promotable[:3]
+    fetched = catalog.products(ids, purpose=Purpose.PAGE)
+    clock.advance(1.2 * DAY)
+
+    stale = catalog.products(ids, purpose=Purpose.PAGE)
+    assert statuses(stale) == {Status.STALE}
+    assert [a.product for a in stale] == [a.product for a in fetched]
+    assert stale[0].fetched_at == fetched[0].fetched_at
+    assert sandbox.call_count(DETAIL) == 1, "the visitor did not wait for the gateway"
+    assert len(queued) == 1 and queued[0][0] == ids
+
+    job_ids, job = queued[0]
+    job(job_ids)  # type: ignore[operator]
+    assert sandbox.call_count(DETAIL) == 2
+    renewed = catalog.products(ids, purpose=Purpose.PAGE)
+    assert statuses(renewed) == {Status.HIT}
+    assert renewed[0].fetched_at == clock()
+
+
+def test_stale_is_served_while_the_gateway_is_down_until_its_limit(
+    catalog: Catalog,
+    sandbox: Sandbox,
+    settings: SettingsBox,
+    clock: FakeClock,
+    promotable: list[str],
+) -> None:
+    ids = promotable[:2]
+    catalog.products(ids, purpose=Purpose.PAGE)
+    sandbox.inject("server_error", status=503)
+    clock.advance(1.5 * DAY)
+
+    for _ in range(5):
+        answers = catalog.products(ids, purpose=Purpose.PAGE)
+        assert statuses(answers) == {Status.STALE}
+        assert all(a.available for a in answers)
+    # One refresh tried (with one retry); then the failure is remembered for a minute.
+    assert sandbox.call_count(DETAIL) == 1 + 2
+
+    clock.advance(settings.value.stale_ttl)  # past the stale limit
+    gone = catalog.products(ids, purpose=Purpose.PAGE)
+    assert statuses(gone) == {Status.FALLBACK}
+    assert {a.reason for a in gone} == {Reason.GATEWAY_DOWN}
+    assert gone[0].to_json() == {"id": ids[0], "available": False, "reason": "gateway_down"}
+
+
+def test_stale_is_served_when_the_quota_is_spent(
+    catalog: Catalog,
+    sandbox: Sandbox,
+    settings: SettingsBox,
+    clock: FakeClock,
+    promotable: list[str],
+) -> None:
+    ids, cold = promotable[:3], promotable[3]
+    catalog.products(ids, purpose=Purpose.PAGE)
+    clock.advance(1.2 * DAY)
+    limit = settings.value.daily_quota - settings.value.admin_reserve
+    catalog.gate.quota.set_used(limit)
+    calls = sandbox.call_count()
+
+    assert statuses(catalog.products(ids, purpose=Purpose.PAGE)) == {Status.STALE}
+    fallback = catalog.product(cold, purpose=Purpose.PAGE)
+    assert (fallback.status, fallback.reason) == (Status.FALLBACK, Reason.QUOTA_EXHAUSTED)
+    assert sandbox.call_count() == calls
+    assert catalog.quota().used == limit
+
+
+def test_refresh_renews_the_soonest_expiring_within_a_budget(
+    catalog: Catalog, sandbox: Sandbox, clock: FakeClock, promotable: list[str]
+) -> None:
+    first, second = promotable[:20], promotable[20:40]
+    catalog.products(first, purpose=Purpose.PAGE)
+    clock.advance(0.3 * DAY)
+    catalog.products(second, purpose=Purpose.PAGE)
+    clock.advance(0.6 * DAY)  # "first" is close to expiry, "second" is not yet due
+    calls = sandbox.call_count(DETAIL)
+
+    report = catalog.refresh(budget=5)
+    assert report.calls == 1 and sandbox.call_count(DETAIL) == calls + 1
+    assert set(report.ids) == set(first)
+    assert report.refreshed + report.not_promotable == 20
+    assert catalog.refresh(budget=5).calls == 0, "nothing else is due"
+
+
+def test_stale_is_answered_while_the_refresh_runs_in_the_background(
+    make_catalog: MakeCatalog, sandbox: Sandbox, clock: FakeClock, promotable: list[str]
+) -> None:
+    refresher = ThreadRefresher()
+    catalog = make_catalog(refresher=refresher)
+    ids = promotable[:3]
+    catalog.products(ids, purpose=Purpose.PAGE)
+    clock.advance(1.2 * 86_400)
+    sandbox.inject("slow", seconds=60)  # the background refresh hangs in the gateway
+
+    for _ in range(3):  # answered at once, and the refresh is queued only once
+        assert {a.status for a in catalog.products(ids, purpose=Purpose.PAGE)} == {Status.STALE}
+    sandbox.clear_faults()  # the gateway answers now
+    refresher.close(timeout=20)
+    assert sandbox.call_count(DETAIL) == 2
+    assert {a.status for a in catalog.products(ids, purpose=Purpose.PAGE)} == {Status.HIT}
+
+
+def test_a_page_that_may_wait_refreshes_before_it_answers(
+    make_catalog: MakeCatalog, sandbox: Sandbox, clock: FakeClock, promotable: list[str]
+) -> None:
+    queued: list[list[str]] = []
+
+    class QueueingRefresher:
+        def submit(self, group: str, ids: list[str], job: Callable[[list[str]], None]) -> bool:
+            queued.append(list(ids))
+            return True
+
+        def close(self, timeout: float = 5.0) -> None:
+            return None
+
+    catalog = make_catalog(refresher=QueueingRefresher())
+    catalog.products(promotable[:2], purpose=Purpose.CLI)
+    clock.advance(1.2 * DAY)
+
+    assert statuses(catalog.products(promotable[:2], purpose=Purpose.CLI)) == {Status.STALE}
+    assert queued == [], "a command renews at once instead of queueing"
+    assert sandbox.call_count(DETAIL) == 2
+    assert statuses(catalog.products(promotable[:2], purpose=Purpose.PAGE)) == {Status.HIT}
+
+
+def test_refresh_stops_at_the_first_limit_that_refuses_every_call(
+    catalog: Catalog,
+    sandbox: Sandbox,
+    settings: SettingsBox,
+    clock: FakeClock,
+    promotable: list[str],
+) -> None:
+    settings.save(batch_size=5)
+    catalog.products(promotable[:15], purpose=Purpose.PAGE)
+    clock.advance(0.9 * DAY)
+    catalog.gate.quota.set_used(settings.value.daily_quota - settings.value.admin_reserve)
+    calls = sandbox.call_count()
+
+    report = catalog.refresh(budget=10)
+
+    assert (report.calls, report.failed, report.stopped) == (1, 5, Reason.QUOTA_EXHAUSTED)
+    assert report.to_json()["stopped"] == "quota_exhausted"
+    assert sandbox.call_count() == calls
+
+
+def test_refresh_without_usable_settings_says_so(
+    catalog: Catalog, settings: SettingsBox, clock: FakeClock, promotable: list[str]
+) -> None:
+    catalog.products(promotable[:3], purpose=Purpose.PAGE)
+    clock.advance(0.9 * DAY)
+    settings.save(sign_method="rot13")  # a value the client refuses
+
+    report = catalog.refresh(budget=3)
+
+    assert (report.calls, report.stopped) == (0, Reason.NOT_CONFIGURED)

@@ -1,0 +1,60 @@
+"""The catalog's commands: quota, cache stats|clear, refresh (for cron)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from affsite.aliexpress.sandbox import Sandbox
+from affsite.clock import FakeClock
+
+from .conftest import DETAIL, Run
+
+
+def test_quota_shows_used_left_and_the_beijing_midnight_reset(
+    run: Run, clock: FakeClock, promotable: list[str]
+) -> None:
+    run("products", promotable[0])
+    result = run("quota", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["used"], data["limit"], data["left"]) == (1, 5000, 4999)
+    reset = datetime.fromisoformat(data["resets_at"])
+    assert (reset.hour, reset.minute, reset.tzinfo) == (16, 0, UTC)
+    assert 0 < reset.timestamp() - clock() <= 86_400
+
+    text = run("quota").stdout
+    assert "1 of 5000" in text and "Resets at" in text and "16:00 UTC" in text
+
+
+def test_cache_stats_and_clear(run: Run, sandbox: Sandbox, promotable: list[str]) -> None:
+    run("products", *promotable[:3])
+    run("products", *promotable[:3])
+    stats = json.loads(run("cache", "stats", "--json").stdout)
+    assert stats["entries"] == 3
+    assert stats["answers"]["MISS"] == 3 and stats["answers"]["HIT"] == 3
+    assert stats["hit_ratio"] == 0.5
+    assert stats["cache"]["state"] == "ok"
+    text = run("cache", "stats").stdout
+    assert "Hit ratio:   50.0%" in text
+
+    refused = run("cache", "clear", input="n\n")
+    assert refused.exit_code != 0
+    cleared = run("cache", "clear", "--yes")
+    assert cleared.exit_code == 0 and "Removed 3" in cleared.stdout
+    run("products", *promotable[:3])
+    assert sandbox.call_count(DETAIL) == 2
+
+
+def test_refresh_spends_at_most_its_budget(
+    run: Run, sandbox: Sandbox, clock: FakeClock, promotable: list[str]
+) -> None:
+    run("products", *promotable[:45])
+    clock.advance(0.95 * 86_400)
+    before = sandbox.call_count(DETAIL)
+    result = run("refresh", "--budget", "2", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["calls"] == 2 and sandbox.call_count(DETAIL) == before + 2
+    assert report["refreshed"] + report["not_promotable"] == 40
+    assert report["still_due"] == 5

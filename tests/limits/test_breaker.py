@@ -1,0 +1,63 @@
+"""The circuit breaker: opens after repeated failures, one probe at a time, credentials apart."""
+
+from __future__ import annotations
+
+import pytest
+
+from affsite.cache import CacheStores
+from affsite.clock import FakeClock
+from affsite.limits import CircuitBreaker, CredentialsRefused, GatewayDown, credentials_fingerprint
+from affsite.settings import Settings
+
+
+def test_a_clock_set_back_does_not_stretch_an_open_breaker(
+    stores: CacheStores, clock: FakeClock
+) -> None:
+    breaker = CircuitBreaker(stores.ctl, clock, threshold=1, reset_timeout=60)
+    breaker.record_failure("GatewayUnavailable")
+    with pytest.raises(GatewayDown):
+        breaker.check("creds", "w1")
+    clock.advance(-86_400)
+    breaker.check("creds", "w1")  # the probe is due now, not in a day
+
+
+def test_breaker_opens_after_k_failures_and_lets_exactly_one_probe_through(
+    stores: CacheStores, clock: FakeClock
+) -> None:
+    breaker = CircuitBreaker(stores.ctl, clock, threshold=3, reset_timeout=60)
+    for _ in range(2):
+        breaker.record_failure("GatewayUnavailable")
+        breaker.check("creds", "w1")  # still closed
+    assert breaker.record_failure("GatewayUnavailable") is True
+    with pytest.raises(GatewayDown):
+        breaker.check("creds", "w1")
+    assert breaker.status().state == "open"
+
+    clock.advance(61)
+    breaker.check("creds", "w1")  # w1 is the probe
+    with pytest.raises(GatewayDown):
+        breaker.check("creds", "w2")  # everyone else waits for it
+    breaker.record_failure("GatewayUnavailable")  # probe failed: open again, for longer
+    clock.advance(61)
+    with pytest.raises(GatewayDown):
+        breaker.check("creds", "w2")
+    clock.advance(60)
+    breaker.check("creds", "w2")
+    breaker.record_success()
+    assert breaker.status().state == "closed"
+    breaker.check("creds", "w3")
+
+
+def test_rejected_credentials_stay_refused_until_they_change(
+    stores: CacheStores, clock: FakeClock
+) -> None:
+    breaker = CircuitBreaker(stores.ctl, clock)
+    wrong = credentials_fingerprint(Settings(app_key="123", app_secret="wrong"))
+    right = credentials_fingerprint(Settings(app_key="123", app_secret="right"))
+    assert wrong != right and "wrong" not in wrong
+    breaker.record_credentials_failure(wrong, "InvalidAppKey", "check the App Key")
+    with pytest.raises(CredentialsRefused) as refused:
+        breaker.check(wrong, "w1")
+    assert refused.value.fix == "check the App Key"
+    assert breaker.status(wrong).state == "credentials"
+    breaker.check(right, "w1")
