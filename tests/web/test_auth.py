@@ -242,3 +242,17 @@ def test_each_service_has_one_accessor(app: Flask) -> None:
         assert login_throttle() is login_throttle(app)
         assert not is_admin()
     assert admin_password(app).path.name == "admin_password"
+
+
+def test_a_session_signed_with_another_key_is_rejected(make_app: MakeApp, instance: Path) -> None:
+    app = make_app()
+    password_store(app).set(ADMIN_PASSWORD)
+    client = app.test_client()
+    log_in(client)
+    assert client.get("/admin/").status_code == 200
+    rotated = make_app(SECRET_KEY="another-key-" + "x" * 40)
+    rotated_client = rotated.test_client()
+    cookie = client.get_cookie("affsite_session")
+    assert cookie is not None
+    rotated_client.set_cookie("affsite_session", cookie.value)
+    assert rotated_client.get("/admin/").status_code == 303

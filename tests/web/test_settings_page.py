@@ -140,3 +140,13 @@ def test_settings_page_save_keeps_typed_values_on_error(admin: FlaskClient, inst
     assert 'value="typed_id"' in page  # what was typed stays in the form
     assert 'value="77"' in page
     assert "Nothing was saved" in page
+
+
+def test_a_saved_setting_shows_in_the_embed_at_once(admin: FlaskClient) -> None:
+    assert "As an AliExpress affiliate" in admin.get("/embed/iframe/1005004757833857").get_data(
+        as_text=True
+    )
+    admin.post("/admin/settings", data={"disclosure": "We earn a commission on purchases."})
+    page = admin.get("/embed/iframe/1005004757833857").get_data(as_text=True)
+    assert "We earn a commission on purchases." in page
+    assert "As an AliExpress affiliate" not in page
