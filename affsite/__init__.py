@@ -26,9 +26,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from affsite.web import (
         admin,
         api,
+        api_tokens,
         auth,
         embed,
         error_pages,
+        expand_api,
         proxies,
         public,
         root,
@@ -50,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # 2. Services, each in app.extensions behind one accessor (get_catalog(), ...).
     settings.init_app(app)
     auth.init_app(app)
+    api_tokens.init_app(app)
     catalog.init_app(app)
     render.init_app(app)
 
@@ -65,5 +68,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     root.init_app(app)
     admin.init_app(app)
     api.init_app(app)
+    expand_api.init_app(app)
     embed.init_app(app)
     return app

@@ -44,6 +44,10 @@ class LRU(Generic[K, V]):
             self.put(key, value)
         return value
 
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)

@@ -13,9 +13,10 @@ edited on disk cannot bring back what ``from_api`` refuses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -99,6 +100,34 @@ class Money:
 # configured currency; the plain pair (usually USD) is the fallback when no target is sent.
 _PRICE_SOURCES = {"target_sale_price": "target_original_price", "sale_price": "original_price"}
 
+# Fields read from one gateway value with one check: our name, the gateway's name, the check.
+# A cache entry holds them under our name and is checked with the same check.
+_READ_AS_IS: Final[tuple[tuple[str, str, Callable[[Any], Any]], ...]] = (
+    ("title", "product_title", text),
+    ("detail_url", "product_detail_url", link_url),
+    ("video_url", "product_video_url", image_url),
+    ("rating_percent", "evaluate_rate", percent),
+    ("hot_commission_rate", "hot_product_commission_rate", percent),
+    ("shop_id", "shop_id", global_id),
+    ("shop_name", "shop_name", text),
+    ("shop_url", "shop_url", link_url),
+    ("promotion_link", "promotion_link", link_url),
+    ("ship_to_days", "ship_to_days", text),
+)
+# How a cache entry's scalar fields are checked again: those above, and those ``from_api``
+# works out from several gateway values (each checked as its result was).
+_STORED_CHECKS: Final[Mapping[str, Callable[[Any], Any]]] = MappingProxyType(
+    {
+        **{name: check for name, _wire, check in _READ_AS_IS},
+        "discount_percent": percent,
+        "orders": count,
+        "commission_rate": percent,
+        "category": text,
+        "category_id": global_id,
+        "first_level_category": text,
+    }
+)
+
 
 @dataclass(frozen=True)
 class Product:
@@ -162,27 +191,18 @@ class Product:
         volume = raw.get("lastest_volume", raw.get("latest_volume"))
         return cls(
             id=product_id,
-            title=text(raw.get("product_title")),
-            detail_url=link_url(raw.get("product_detail_url")),
             image=images[0] if images else None,
             images=images,
-            video_url=image_url(raw.get("product_video_url")),
             price=price,
             original_price=original,
             discount_percent=discount,
-            rating_percent=percent(raw.get("evaluate_rate")),
             orders=count(volume),
             commission_rate=percent(raw.get("commission_rate", raw.get("commision_rate"))),
-            hot_commission_rate=percent(raw.get("hot_product_commission_rate")),
             category=second_name or first_name,
             category_id=global_id(raw.get("second_level_category_id"))
             or global_id(raw.get("first_level_category_id")),
             first_level_category=first_name,
-            shop_id=global_id(raw.get("shop_id")),
-            shop_name=text(raw.get("shop_name")),
-            shop_url=link_url(raw.get("shop_url")),
-            promotion_link=link_url(raw.get("promotion_link")),
-            ship_to_days=text(raw.get("ship_to_days")),
+            **{name: check(raw.get(wire)) for name, wire, check in _READ_AS_IS},
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -212,28 +232,13 @@ class Product:
         stored_images = data.get("images")
         return cls(
             id=product_id,
-            title=text(data.get("title")),
-            detail_url=link_url(data.get("detail_url")),
             image=image_url(data.get("image"), media_base_url=media_base_url),
             images=_images(
                 None, stored_images if isinstance(stored_images, list) else None, media_base_url
             ),
-            video_url=image_url(data.get("video_url")),
             price=Money.from_dict(data.get("price")),
             original_price=Money.from_dict(data.get("original_price")),
-            discount_percent=percent(data.get("discount_percent")),
-            rating_percent=percent(data.get("rating_percent")),
-            orders=count(data.get("orders")),
-            commission_rate=percent(data.get("commission_rate")),
-            hot_commission_rate=percent(data.get("hot_commission_rate")),
-            category=text(data.get("category")),
-            category_id=global_id(data.get("category_id")),
-            first_level_category=text(data.get("first_level_category")),
-            shop_id=global_id(data.get("shop_id")),
-            shop_name=text(data.get("shop_name")),
-            shop_url=link_url(data.get("shop_url")),
-            promotion_link=link_url(data.get("promotion_link")),
-            ship_to_days=text(data.get("ship_to_days")),
+            **{name: check(data.get(name)) for name, check in _STORED_CHECKS.items()},
         )
 
 

@@ -10,7 +10,7 @@ stops gateway calls until it can (``control``), all recorded in plain words by
 """
 
 from affsite.cache.control import ControlStore
-from affsite.cache.disk import RECOVERY_INTERVAL, DiskStore, quarantine
+from affsite.cache.disk import RECOVERY_INTERVAL, DiskStore, StoreSite, quarantine
 from affsite.cache.health import CacheHealth, StoreMode, describe_error
 from affsite.cache.memory import MemoryStore, NullStore
 from affsite.cache.opening import CacheStores, open_control_cache, open_data_cache, open_stores
@@ -29,6 +29,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreMode",
+    "StoreSite",
     "Tx",
     "describe_error",
     "open_control_cache",

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from affsite.cache.disk import RECOVERY_INTERVAL, DiskStore, Opener
-from affsite.cache.health import CacheHealth, StoreMode, describe_error
+from affsite.cache.disk import RECOVERY_INTERVAL, DiskStore, StoreSite
+from affsite.cache.health import StoreMode, describe_error
 from affsite.cache.memory import MemoryStore
 from affsite.cache.protocol import StoreError, T, Tx
 
@@ -41,36 +41,25 @@ def limits_problem(folder: Path, cause: str, *, failed: str = "written") -> str:
 class ControlStore:
     """The control store on disk, continuing in memory (and saying so) while the disk fails."""
 
-    def __init__(
-        self,
-        name: str,
-        path: Path,
-        opener: Opener,
-        health: CacheHealth,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.name = name
-        self.path = path
-        self._opener = opener
-        self._health = health
-        self._clock = clock
+    def __init__(self, site: StoreSite) -> None:
+        self.name = site.name
+        self.path = site.path
+        self._site = site
+        self._health = site.health
+        self._clock = site.clock
         self._lock = threading.Lock()
         self._disk: DiskStore | None = None
         self._memory: MemoryStore | None = None
         self._problem: str | None = None
         self._failed_at = float("-inf")
         try:
-            self._disk = self._open_disk()
+            self._disk = DiskStore.open(site)
         except Exception as error:  # any failure at all: the limits are unavailable
-            log.error("control store %s could not be opened: %s", path, error)
-            self._health.record(name, describe_error(error))
+            log.error("control store %s could not be opened: %s", site.path, error)
+            self._health.record(site.name, describe_error(error))
             self._to_memory(describe_error(error))
         else:
-            self._health.set_mode(name, StoreMode.DISK)
-
-    def _open_disk(self) -> DiskStore:
-        return DiskStore.open(self.name, self.path, self._opener, self._health, clock=self._clock)
+            self._health.set_mode(site.name, StoreMode.DISK)
 
     # switching between disk and memory ----------------------------------------------------
 
@@ -113,7 +102,7 @@ class ControlStore:
             disk = self._disk
             try:
                 if disk is None:
-                    disk = self._disk = self._open_disk()
+                    disk = self._disk = DiskStore.open(self._site)
                 disk.atomic(lambda tx: tx.set(PROBE_KEY, time.time()))
             except Exception as error:  # still failing: stay in memory
                 cause = describe_error(error)

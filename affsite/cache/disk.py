@@ -17,9 +17,10 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import diskcache
 
@@ -44,6 +45,19 @@ STORE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 Opener = Callable[[Path], Any]
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreSite:
+    """Where a store on disk lives and whom it tells: what ``DiskStore`` and ``ControlStore``
+    are opened with (the control store opens its disk again with it after a failure)."""
+
+    name: str  # the store's name in ``CacheHealth`` ("data", "ctl")
+    path: Path  # its folder
+    opener: Opener  # opens the diskcache ``Cache``/``FanoutCache`` in that folder
+    health: CacheHealth  # where failures and quarantines are recorded
+    clock: Callable[[], float] = time.monotonic  # monotonic seconds, pacing recovery
 
 
 def is_corruption(error: BaseException) -> bool:
@@ -98,68 +112,59 @@ class DiskStore:
     """A diskcache ``Cache``/``FanoutCache`` whose failures never escape (see module doc).
 
     Reads that fail are misses; writes that fail return False and are counted; a corrupt
-    database is quarantined and reopened (at most once per ``RECOVERY_INTERVAL`` of
-    ``clock``, monotonic seconds).
+    database is quarantined and reopened (at most once per ``RECOVERY_INTERVAL`` of the
+    site's ``clock``, monotonic seconds).
     """
 
-    def __init__(
-        self,
-        name: str,
-        path: Path,
-        opener: Opener,
-        health: CacheHealth,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.name = name
-        self.path = path
-        self._opener = opener
-        self._health = health
-        self._clock = clock
+    def __init__(self, site: StoreSite) -> None:
+        self.name = site.name
+        self.path = site.path
+        self._site = site
         self._lock = threading.Lock()
         self._last_recovery = float("-inf")
         self._cache = self._open()
 
     def _open(self) -> Any:
         ensure_private_dir(self.path)
-        cache = self._opener(self.path)
+        cache = self._site.opener(self.path)
         self._inode = self.path.stat().st_ino
         return cache
 
     @classmethod
-    def open(
-        cls,
-        name: str,
-        path: Path,
-        opener: Opener,
-        health: CacheHealth,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> DiskStore:
+    def open(cls, site: StoreSite) -> DiskStore:
         """Open the store, quarantining a corrupt database once.
 
         :raise Exception: whatever still fails after that (the caller degrades).
         """
         try:
-            return cls(name, path, opener, health, clock=clock)
+            return cls(site)
         except sqlite3.DatabaseError as error:
             if not is_corruption(error):
                 raise
-            moved = quarantine(path)
-            health.record(name, describe_error(error))
+            moved = quarantine(site.path)
+            site.health.record(site.name, describe_error(error))
             if moved is None:
                 raise
-            health.quarantined.append(moved.name)
-            return cls(name, path, opener, health, clock=clock)
+            site.health.quarantined.append(moved.name)
+            return cls(site)
 
     # reading and writing ------------------------------------------------------------------
 
     def _failed(self, error: BaseException, *, write: bool) -> None:
         message = describe_error(error)
-        self._health.record(self.name, message, write=write)
+        self._site.health.record(self.name, message, write=write)
         log.warning("cache %s: %s failed: %s", self.name, "write" if write else "read", message)
         if is_corruption(error):
             self.recover()
+
+    def _or_fallback(self, operation: Callable[[], R], fallback: R, *, write: bool) -> R:
+        """``operation()``, or ``fallback`` once a store error is recorded: what every call
+        but ``read`` and ``atomic`` does, so that no failure escapes into a request."""
+        try:
+            return operation()
+        except STORE_ERRORS as error:
+            self._failed(error, write=write)
+            return fallback
 
     def read(self, key: str, default: Any = None) -> Any:
         """``get`` for callers that must tell a store that fails from a miss. A value that
@@ -183,25 +188,17 @@ class DiskStore:
             return default
 
     def set(self, key: str, value: Any, expire: float | None = None) -> bool:
-        try:
-            return bool(self._cache.set(key, value, expire=expire))
-        except STORE_ERRORS as error:
-            self._failed(error, write=True)
-            return False
+        return self._or_fallback(
+            lambda: bool(self._cache.set(key, value, expire=expire)), False, write=True
+        )
 
     def add(self, key: str, value: Any, expire: float | None = None) -> bool:
-        try:
-            return bool(self._cache.add(key, value, expire=expire))
-        except STORE_ERRORS as error:
-            self._failed(error, write=True)
-            return False
+        return self._or_fallback(
+            lambda: bool(self._cache.add(key, value, expire=expire)), False, write=True
+        )
 
     def delete(self, key: str) -> bool:
-        try:
-            return bool(self._cache.delete(key))
-        except STORE_ERRORS as error:
-            self._failed(error, write=True)
-            return False
+        return self._or_fallback(lambda: bool(self._cache.delete(key)), False, write=True)
 
     def atomic(self, operation: Callable[[Tx], T]) -> T:
         """Run ``operation`` in one write transaction (other processes wait for it).
@@ -217,25 +214,13 @@ class DiskStore:
             raise StoreError(describe_error(error)) from error
 
     def clear(self) -> int:
-        try:
-            return int(self._cache.clear())
-        except STORE_ERRORS as error:
-            self._failed(error, write=True)
-            return 0
+        return self._or_fallback(lambda: int(self._cache.clear()), 0, write=True)
 
     def count(self) -> int:
-        try:
-            return len(self._cache)
-        except STORE_ERRORS as error:
-            self._failed(error, write=False)
-            return 0
+        return self._or_fallback(lambda: len(self._cache), 0, write=False)
 
     def volume(self) -> int:
-        try:
-            return int(self._cache.volume())
-        except STORE_ERRORS as error:
-            self._failed(error, write=False)
-            return 0
+        return self._or_fallback(lambda: int(self._cache.volume()), 0, write=False)
 
     def close(self) -> None:
         with contextlib.suppress(*STORE_ERRORS):
@@ -252,7 +237,7 @@ class DiskStore:
         Another process may already have replaced the folder: then it is only reopened.
         """
         with self._lock:
-            now = self._clock()
+            now = self._site.clock()
             if now - self._last_recovery < RECOVERY_INTERVAL:
                 return
             self._last_recovery = now
@@ -264,9 +249,9 @@ class DiskStore:
             if same_folder:
                 moved = quarantine(self.path)
                 if moved is not None:
-                    self._health.quarantined.append(moved.name)
+                    self._site.health.quarantined.append(moved.name)
             try:
                 self._cache = self._open()
             except Exception as error:  # must not escape into a request
-                self._health.record(self.name, describe_error(error))
+                self._site.health.record(self.name, describe_error(error))
                 log.error("cache %s could not be reopened: %s", self.name, error)

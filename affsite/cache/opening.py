@@ -20,7 +20,7 @@ from pathlib import Path
 import diskcache
 
 from affsite.cache.control import ControlStore
-from affsite.cache.disk import DiskStore, Opener
+from affsite.cache.disk import DiskStore, Opener, StoreSite
 from affsite.cache.health import CacheHealth, StoreMode, describe_error
 from affsite.cache.memory import NullStore
 from affsite.cache.protocol import Store
@@ -114,12 +114,20 @@ def open_stores(
         health.record("cache", describe_error(error))
     data: Store
     try:
-        data = DiskStore.open("data", directory / "data", data_opener, health, clock=clock)
+        data = DiskStore.open(
+            StoreSite(
+                name="data", path=directory / "data", opener=data_opener, health=health, clock=clock
+            )
+        )
         health.set_mode("data", StoreMode.DISK)
     except Exception as error:  # any failure to open means "no caching"
         log.error("cache %s could not be opened (%s): caching is off", directory, error)
         health.record("data", describe_error(error))
         health.set_mode("data", StoreMode.OFF)
         data = NullStore("data")
-    ctl = ControlStore("ctl", directory / "ctl", control_opener, health, clock=clock)
+    ctl = ControlStore(
+        StoreSite(
+            name="ctl", path=directory / "ctl", opener=control_opener, health=health, clock=clock
+        )
+    )
     return CacheStores(data=data, ctl=ctl, health=health, directory=directory)

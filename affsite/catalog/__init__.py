@@ -4,9 +4,12 @@ Views, template tags, embeds and commands call ``get_catalog().products(ids, pur
 and get one ``ProductAnswer`` per id, never an exception. Inside: ``facade`` (the ``Catalog``),
 ``fetching`` (batches with top-up, single-flight, hand-off), ``refresh`` (stale entries and
 the cron refresh), ``policy`` (purposes, who pays, failures as reasons), ``entries`` (cache
-entries and their keys), ``index`` (which products the site shows), ``answers`` and
+entries, their keys and their generation), ``warm`` (entries a process remembers, so a warm
+answer reads no store), ``index`` (which products the site shows), ``answers`` and
 ``public_json`` (what callers get), ``stats``, ``background`` (where refreshes run),
 ``connection`` (which gateway the settings mean, "Test connection") and ``extension`` (Flask).
+Clicks on boxes (``/go/<id>``): ``click_targets`` (where a click leads: the affiliate link or
+the product page, AliExpress only) and ``clicks`` (clicks and views per product and UTC day).
 """
 
 from affsite.catalog.answers import (
@@ -16,6 +19,8 @@ from affsite.catalog.answers import (
     Status,
     aggregate_status,
 )
+from affsite.catalog.click_targets import ClickTarget, Destination
+from affsite.catalog.clicks import ClickReport, ProductClicks
 from affsite.catalog.connection import CheckResult, ClientFactory, ClientHooks, client_factory
 from affsite.catalog.extension import EXTENSION_KEY, flush_on_exit, get_catalog, init_app
 from affsite.catalog.facade import Catalog, FollowerFactory
@@ -30,11 +35,15 @@ __all__ = [
     "Catalog",
     "CatalogStats",
     "CheckResult",
+    "ClickReport",
+    "ClickTarget",
     "ClientFactory",
     "ClientHooks",
+    "Destination",
     "Failure",
     "FollowerFactory",
     "ProductAnswer",
+    "ProductClicks",
     "Purpose",
     "Reason",
     "RefreshReport",

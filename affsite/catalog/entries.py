@@ -16,21 +16,31 @@ fresh namespace; old entries are never served again and age out of the store.
 
 Beside each entry the control store may hold a failure memo (``err:``): a fetch that failed
 is not retried for a while, and a fetch lock (``lock:``) while one worker fetches the id.
+
+Every process may remember entries it read, as long as the ``Generation`` it read them under
+is still current: every write and clear, by any process, moves the generation on, and finding
+out costs one ``stat`` (no database read). See ``Catalog`` for the answers kept that way.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
+import os
 import random
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from affsite.cache import Store
 from affsite.catalog.answers import Failure
 from affsite.catalog.public_json import Reason
+from affsite.files import make_private_file, write_private_file
 from affsite.settings import Settings
+
+log = logging.getLogger(__name__)
 
 ENTRY_VERSION = 1
 JITTER = 0.10
@@ -39,6 +49,9 @@ JITTER = 0.10
 STORE_GRACE = 3600.0
 # A failure memo stays in the store a minute past its end (garbage collection only).
 MEMO_GRACE = 60.0
+# The generation file, in the cache folder; started afresh past this size (a byte a change).
+GENERATION_FILE = "entries.generation"
+GENERATION_MAX_BYTES = 1 << 20
 
 
 def namespace(settings: Settings) -> str:
@@ -149,18 +162,90 @@ class Entry:
         )
 
 
-class Entries:
-    """The entries (data store) and failure memos (control store) of every namespace."""
+GenerationMark = tuple[int, int, int]
 
-    def __init__(self, data: Store, ctl: Store) -> None:
+
+class Generation:
+    """Which version of the entries every process sees: it moves on after each write or clear
+    by any process. Memories of entries made under the current generation are still the
+    store's; finding that out costs one ``stat``.
+
+    Kept as a small file in the cache folder (inode, size, modification time): each change
+    appends a byte, so the size grows with every change even within one tick of the file
+    system's clock; past ``GENERATION_MAX_BYTES`` the file is replaced by an empty one (a new
+    inode, hence a new generation too). ``current()`` is None when there is no such file or it
+    cannot be read: then nothing may be answered from memory.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._name = None if path is None else os.fspath(path)
+        if path is not None:
+            try:
+                make_private_file(path)
+            except OSError as error:
+                log.warning("cannot create %s (%s): entries are read from the store", path, error)
+
+    def current(self) -> GenerationMark | None:
+        if self._name is None:
+            return None
+        try:
+            st = os.stat(self._name)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def bump(self) -> None:
+        """Move the generation on (after a write or clear). If that fails, remove the file so
+        that no process answers from memory until the next change makes it again."""
+        if self._name is None or self.path is None:
+            return
+        try:
+            fd = os.open(self._name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, b".")
+                size = os.fstat(fd).st_size
+            finally:
+                os.close(fd)
+            if size >= GENERATION_MAX_BYTES:
+                write_private_file(self.path, b"")
+        except OSError as error:
+            log.error("cannot move %s on (%s); entries are read from the store", self.path, error)
+            try:
+                os.unlink(self._name)
+            except FileNotFoundError:
+                pass
+            except OSError as second:
+                log.error(
+                    "cannot remove %s either (%s): other workers may answer entries "
+                    "they read before this change until those expire",
+                    self.path,
+                    second,
+                )
+
+
+class Entries:
+    """The entries (data store) and failure memos (control store) of every namespace.
+
+    ``generation`` (None: no cache folder) moves on after every write and clear, so that
+    processes may keep what they read while it stays current.
+    """
+
+    def __init__(self, data: Store, ctl: Store, generation: Generation | None = None) -> None:
         self._data = data
         self._ctl = ctl
+        self._generation = generation or Generation(None)
+
+    def generation(self) -> GenerationMark | None:
+        """The current generation (None: unknown, do not answer from memory)."""
+        return self._generation.current()
 
     def read(self, ns: str, pid: str) -> Entry | None:
         return Entry.from_dict(self._data.get(entry_key(ns, pid)))
 
     def write(self, ns: str, pid: str, entry: Entry, now: float) -> None:
         self._data.set(entry_key(ns, pid), entry.to_dict(), expire=entry.store_expire(now))
+        self._generation.bump()
 
     def failure(self, ns: str, pid: str, now: float) -> Failure | None:
         """A failed fetch of ``pid`` remembered until after ``now``, if any."""
@@ -193,4 +278,6 @@ class Entries:
 
     def clear(self) -> int:
         """Forget every entry (of every namespace); the number removed."""
-        return self._data.clear()
+        removed = self._data.clear()
+        self._generation.bump()
+        return removed

@@ -1,10 +1,11 @@
 """The catalog in a Flask app: built once per process, found by ``get_catalog()``, and
 flushed when the process stops.
 
-View counts and answer counters are buffered in memory between flushes (``stats``), so a
-worker that stops must write them first: ``init_app`` registers ``flush_on_exit`` with
-``atexit`` (a gunicorn worker leaves through ``sys.exit``, which runs it), and the server
-calls it from gunicorn's ``worker_exit`` hook as well.
+View counts, clicks on boxes and answer counters are buffered in memory between flushes
+(``index``, ``clicks``, ``stats``), so a worker that stops must write them first:
+``init_app`` registers ``flush_on_exit`` with ``atexit`` (a gunicorn worker leaves through
+``sys.exit``, which runs it), and the server calls it from gunicorn's ``worker_exit`` hook as
+well.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def get_catalog() -> Catalog:
 
 
 def flush_on_exit() -> None:
-    """Write what every catalog of this process holds in memory (view counts, answer
+    """Write what every catalog of this process holds in memory (view counts, clicks, answer
     counters). For gunicorn's ``worker_exit`` hook; ``init_app`` registers it with ``atexit``.
     Never raises: the process is stopping anyway.
     """

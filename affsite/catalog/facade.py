@@ -10,6 +10,9 @@
 
 The ``Purpose`` says who asks, and with it how long the answer may take and who pays for the
 gateway calls (``policy``).
+
+A warm answer costs no store read: each process remembers the entries it read while no process
+has written or cleared entries since (``warm``); freshness is still decided by the clock.
 """
 
 from __future__ import annotations
@@ -18,35 +21,33 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 
-from affsite.aliexpress import AliExpressClient, Product, global_id
+from affsite.aliexpress import AliExpressClient, global_id
 from affsite.cache import CacheStores, Store
 from affsite.catalog.answers import Failure, ProductAnswer, Status, fallback
 from affsite.catalog.background import InlineRefresher, Refresher
+from affsite.catalog.clicks import Clicks
 from affsite.catalog.connection import (
     CheckResult,
     ClientFactory,
     check_connection,
     demo_sandbox,
     gateway_client_factory,
-    media_base_url,
 )
-from affsite.catalog.entries import Entries, Entry, namespace
+from affsite.catalog.entries import GENERATION_FILE, Entries, Entry, Generation, namespace
 from affsite.catalog.fetching import FetchContext, Fetcher, new_owner
 from affsite.catalog.index import ProductIndex
 from affsite.catalog.policy import NEW_PRODUCT_REFUSED, PublicShare, Purpose, new_product_limit
 from affsite.catalog.public_json import Reason
 from affsite.catalog.refresh import RefreshReport, Renewals
 from affsite.catalog.stats import CatalogStats, Counters, EventLog
+from affsite.catalog.warm import WarmAnswers
 from affsite.clock import Clock, Sleeper, system_clock, system_sleep
 from affsite.errors import AffsiteError
 from affsite.limits import FetchLocks, Gate, QuotaStatus, credentials_fingerprint
-from affsite.lru import LRU
 from affsite.product_ids import ShortLinkFollower
 from affsite.settings import Settings, SettingsProvider
 
 log = logging.getLogger(__name__)
-
-DECODED_PRODUCTS = 4096  # decoded products kept per process (a few MB at most)
 
 FollowerFactory = Callable[[Store], ShortLinkFollower]
 """Builds the short-link follower the catalog hands out, given the cache to keep answers in."""
@@ -98,8 +99,21 @@ class Catalog:
             breaker_threshold=breaker_threshold,
             breaker_reset=breaker_reset,
         )
-        self._index = ProductIndex(stores.ctl, clock, flush_interval=flush_interval)
-        self._entries = Entries(stores.data, stores.ctl)
+        generation = None if stores.directory is None else stores.directory / GENERATION_FILE
+        self._entries = Entries(stores.data, stores.ctl, Generation(generation))
+        self.clicks = Clicks(  # clicks on boxes (/go/<id>)
+            stores=stores,
+            entries=self._entries,
+            settings=settings,
+            client=lambda: self.client(Purpose.PUBLIC),
+            clock=clock,
+            flush=self.flush,
+            flush_interval=flush_interval,
+            lock_ttl=lock_ttl,
+        )
+        self._index = ProductIndex(
+            stores.ctl, clock, flush_interval=flush_interval, on_flush=self.clicks.log.viewed
+        )
         self._fetcher = Fetcher(
             entries=self._entries,
             index=self._index,
@@ -124,7 +138,7 @@ class Catalog:
         self._flush_interval = flush_interval
         self._last_flush = clock()
         self._closed = False
-        self._decoded: LRU[tuple[str, str], tuple[float, Product]] = LRU(DECODED_PRODUCTS)
+        self._warm = WarmAnswers(self._entries)
 
     def settings(self) -> Settings:
         """The settings in force now."""
@@ -148,36 +162,48 @@ class Catalog:
         self.stores.close()
 
     def flush(self) -> None:
-        """Write buffered view counts and answer counters to the control store."""
+        """Write buffered view counts, clicks and answer counters to the control store."""
         if self._closed:
             return
         self._last_flush = self._clock()
         self._index.flush(force=True)
+        self.clicks.log.flush()
         self._counters.flush()
 
     # --- answering ---------------------------------------------------------------------------
 
-    def products(self, ids: Sequence[str], *, purpose: Purpose) -> list[ProductAnswer]:
+    def products(
+        self, ids: Sequence[str], *, purpose: Purpose, settings: Settings | None = None
+    ) -> list[ProductAnswer]:
         """One answer per id, in the order asked (duplicates answered alike). Never raises
         for anything but an unknown ``purpose``: whatever goes wrong becomes a ``FALLBACK``
         answer with a reason.
+
+        ``settings``: what ``self.settings()`` returned earlier for the same request, when the
+        caller draws the answers with them: both then use the same settings, read once. None
+        reads them now.
         """
         asking = Purpose(purpose)
         wanted = list(ids)
         try:
-            return self._products(wanted, asking)
+            return self._products(wanted, asking, settings or self._settings())
         except Exception:
             log.exception("catalog failed; answering %d id(s) with fallbacks", len(wanted))
             return [fallback(global_id(raw) or raw, Reason.UNAVAILABLE) for raw in wanted]
 
-    def product(self, product_id: str, *, purpose: Purpose) -> ProductAnswer:
-        return self.products([product_id], purpose=purpose)[0]
+    def product(
+        self, product_id: str, *, purpose: Purpose, settings: Settings | None = None
+    ) -> ProductAnswer:
+        return self.products([product_id], purpose=purpose, settings=settings)[0]
 
-    def _products(self, raw_ids: list[str], purpose: Purpose) -> list[ProductAnswer]:
-        settings = self._settings()
-        context = FetchContext(settings=settings, ns=namespace(settings), purpose=purpose)
+    def _products(
+        self, raw_ids: list[str], purpose: Purpose, settings: Settings
+    ) -> list[ProductAnswer]:
+        warm = self._warm
+        context = FetchContext(settings=settings, ns=warm.namespace(settings), purpose=purpose)
         ns = context.ns
         now = self._clock()
+        generation = warm.generation()
         normalized = [global_id(raw) for raw in raw_ids]
         unique = list(dict.fromkeys(pid for pid in normalized if pid))
 
@@ -185,11 +211,16 @@ class Catalog:
         stale: list[str] = []
         cold: list[str] = []
         for pid in unique:
+            remembered = warm.fresh(ns, pid, generation, now)
+            if remembered is not None:
+                answers[pid] = remembered  # the warm path: no store read
+                continue
             cached = self._entries.read(ns, pid)
             fresh = cached is not None and cached.fresh(now)
             answer = None
             if cached is not None and cached.servable(now):
-                answer = self._answer(context, pid, cached, Status.HIT if fresh else Status.STALE)
+                status = Status.HIT if fresh else Status.STALE
+                answer = warm.answer(settings, ns, pid, cached, status, generation)
             if answer is None:  # missing, past its stale limit, or unreadable
                 cold.append(pid)
                 continue
@@ -212,7 +243,9 @@ class Catalog:
                 if outcome is NEW_PRODUCT_REFUSED:
                     refused.add(pid)
                 if isinstance(outcome, Entry):
-                    answer = self._answer(context, pid, outcome, Status.MISS)
+                    # Answered from memory once read back under the generation its write
+                    # started (its product stays decoded).
+                    answer = warm.answer(settings, ns, pid, outcome, Status.MISS, None)
                     answers[pid] = answer or Failure(reason=Reason.UNAVAILABLE).answer(pid)
                 else:
                     answers[pid] = outcome.answer(pid)
@@ -231,34 +264,6 @@ class Catalog:
             answers[known] if known else fallback(raw, Reason.INVALID_ID)
             for raw, known in zip(raw_ids, normalized, strict=True)
         ]
-
-    def _answer(
-        self, context: FetchContext, pid: str, entry: Entry, status: Status
-    ) -> ProductAnswer | None:
-        """The answer an entry gives; None when its product data cannot be read.
-
-        Decoded products are remembered per process by (id, fetched_at): decoding re-checks
-        every URL of the product and costs several times more than reading the entry.
-        """
-        if entry.data is None:
-            return ProductAnswer(
-                id=pid,
-                status=Status.NEGATIVE,
-                reason=Reason.NOT_PROMOTABLE,
-                fetched_at=entry.fetched_at,
-            )
-        key = (context.ns, pid)
-        known = self._decoded.get(key)
-        if known is not None and known[0] == entry.fetched_at:
-            product = known[1]
-        else:
-            try:
-                media = media_base_url(context.settings)
-                product = Product.from_dict(entry.data, media_base_url=media)
-            except (TypeError, ValueError):
-                return None
-            self._decoded.put(key, (entry.fetched_at, product))
-        return ProductAnswer(id=pid, status=status, product=product, fetched_at=entry.fetched_at)
 
     # --- for admin pages and commands --------------------------------------------------------
 
@@ -330,6 +335,7 @@ class Catalog:
         """Forget every cached product (quota, limits and statistics are kept)."""
         settings = self._settings()
         removed = self._entries.clear()
+        self._warm.clear()  # other processes see the generation move on
         self._index.clear(namespace(settings))
         self._fetcher.handoff.clear()
         return removed

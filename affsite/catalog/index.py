@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -99,9 +99,14 @@ class ProductIndex:
         *,
         flush_interval: float = 30.0,
         max_ids: int = 20_000,
+        on_flush: Callable[[Mapping[str, int], Mapping[str, float]], None] | None = None,
     ) -> None:
+        """``on_flush`` is called with the view counts per product each flush has just
+        written and when each product was last viewed (the click log counts views per day
+        with them)."""
         self._ctl = ctl
         self._clock = clock
+        self._on_flush = on_flush
         self.flush_interval = flush_interval
         self.max_ids = max_ids
         self._lock = threading.Lock()
@@ -223,8 +228,14 @@ class ProductIndex:
     # writing ------------------------------------------------------------------------------
 
     def viewed(self, ns: str, product_ids: Iterable[str], *, by_site: bool) -> None:
-        """Count views in memory (written by ``flush``); ``by_site``: the site asked."""
+        """Count views in memory (written by ``flush``); ``by_site``: the site asked.
+
+        Views buffered more than ``flush_interval`` ago are written first, so one batch of
+        views never spans more than a flush interval (``on_flush`` dates them by it).
+        """
         now = self._clock()
+        if now - self._last_flush >= self.flush_interval:
+            self.flush()
         with self._lock:
             pending = self._pending[ns]
             for product_id in product_ids:
@@ -245,8 +256,8 @@ class ProductIndex:
                 if ns in self._site_snapshot:
                     self._site_snapshot[ns][1].update(views.site_view)
         for ns, views in pending.items():
-            if views.views:
-                self._update(ns, views=views)
+            if views.views and self._update(ns, views=views) and self._on_flush is not None:
+                self._on_flush(views.views, views.last_view)
 
     def fetched(self, ns: str, entries: Mapping[str, Entry]) -> None:
         """Record entries just stored by a gateway call (their view counts start again)."""
@@ -259,7 +270,9 @@ class ProductIndex:
         *,
         views: _Pending | None = None,
         fetched: Mapping[str, Entry] | None = None,
-    ) -> None:
+    ) -> bool:
+        """Write views and/or fetched entries; False when the store refused (views are kept
+        for the next flush)."""
         key = self.key(ns)
         now = self._clock()
 
@@ -314,6 +327,8 @@ class ProductIndex:
                         kept, failed = getattr(pending, name), getattr(views, name)
                         for product_id, moment in failed.items():
                             kept[product_id] = max(kept.get(product_id, 0.0), moment)
+            return False
+        return True
 
     def clear(self, ns: str) -> None:
         with self._lock:

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from affsite.catalog import CatalogStats, Status, get_catalog
-from affsite.cli import cli
+from affsite.cli import cli, number_option
 from affsite.cli.output import printable
 from affsite.moments import duration, moment
 
@@ -128,13 +128,7 @@ def cache_clear_command(yes: bool) -> None:
 
 
 @cli.command("refresh")
-@click.option(
-    "--budget",
-    type=click.IntRange(min=0),
-    default=10,
-    show_default=True,
-    help="Most gateway calls to spend.",
-)
+@number_option("--budget", default=10, low=0, help="Most gateway calls to spend.")
 @click.option(
     "--horizon",
     type=click.FloatRange(min=0),

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import click
 
-from affsite.cli import cli
+from affsite.cli import cli, listen_options, run_until_interrupted
 
 
 @cli.command("sandbox", with_appcontext=False)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    default=8765,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port to listen on (0 picks a free one).",
-)
+@listen_options(default_port=8765)
 def sandbox_command(host: str, port: int) -> None:
     """Run the sandbox AliExpress gateway until Ctrl-C.
 
@@ -49,9 +42,4 @@ def sandbox_command(host: str, port: int) -> None:
     click.echo(f"Call counts: {handle.url}/_sandbox/stats   Press Ctrl-C to stop.")
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo("Warning: listening beyond this machine; the sandbox has no access control.")
-    try:
-        handle.wait()
-    except KeyboardInterrupt:
-        click.echo("Stopping.")
-    finally:
-        handle.shutdown()
+    run_until_interrupted(handle.wait, handle.shutdown)

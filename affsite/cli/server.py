@@ -10,7 +10,7 @@ from flask import Flask
 from flask.cli import ScriptInfo, pass_script_info
 
 from affsite import __version__
-from affsite.cli import cli
+from affsite.cli import cli, listen_options, number_option, run_until_interrupted
 from affsite.settings import settings_store
 from affsite.web.auth import admin_password
 
@@ -49,14 +49,7 @@ def _describe(app: Flask, url: str) -> list[str]:
 
 
 @cli.command("run", with_appcontext=False)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    default=5000,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port to listen on (0 picks a free one).",
-)
+@listen_options(default_port=5000)
 @pass_script_info
 def run_command(info: ScriptInfo, host: str, port: int) -> None:
     """Run the development server (one process; use `affsite serve` in production)."""
@@ -72,44 +65,29 @@ def run_command(info: ScriptInfo, host: str, port: int) -> None:
     for line in _describe(app, f"http://{shown_host}:{server.server_port}/"):
         click.echo(line)
     click.echo("Press Ctrl-C to stop.")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("Stopping.")
-    finally:
-        server.server_close()
+    run_until_interrupted(server.serve_forever, server.server_close)
 
 
 @cli.command("serve", with_appcontext=False)
 @click.option(
     "--bind", default="127.0.0.1:8000", show_default=True, help="Address:port to listen on."
 )
-@click.option(
+@number_option(
     "--workers",
     default=2,
-    show_default=True,
-    type=click.IntRange(1, 64),
+    low=1,
+    high=64,
     help="Worker processes (they share settings, cache and API limits).",
 )
-@click.option(
-    "--threads",
-    default=4,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Threads per worker.",
+@number_option("--threads", default=4, low=1, high=64, help="Threads per worker.")
+@number_option(
+    "--timeout", default=30, low=5, high=600, help="Seconds before a stuck worker is restarted."
 )
-@click.option(
-    "--timeout",
-    default=30,
-    show_default=True,
-    type=click.IntRange(5, 600),
-    help="Seconds before a stuck worker is restarted.",
-)
-@click.option(
+@number_option(
     "--request-timeout",
     default=DEFAULT_REQUEST_TIMEOUT,
-    show_default=True,
-    type=click.IntRange(1, 300),
+    low=1,
+    high=300,
     help="Seconds a client has to send a whole request (and to take its answer).",
 )
 @pass_script_info

@@ -121,12 +121,9 @@ class RequestReadingWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is u
         incoming = self._incoming.get(conn)
         if incoming is None:
             return
-        try:
-            data = conn.sock.recv(_RECV_BYTES)
-        except (BlockingIOError, InterruptedError):
+        data = _receive(conn.sock)
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:  # the client went away (or reset) before its request was whole
             self._stop_reading(conn)
             self._close(conn, graceful=False)
@@ -209,12 +206,9 @@ class RequestReadingWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is u
 
     def _drain(self, conn: TConn, _sock: socket.socket) -> None:
         until, drained = self._lingering[conn]
-        try:
-            data = conn.sock.recv(_RECV_BYTES)
-        except (BlockingIOError, InterruptedError):
+        data = _receive(conn.sock)
+        if data is None:
             return
-        except OSError:
-            data = b""
         drained += len(data)
         if data and drained < _LINGER_BYTES:
             self._lingering[conn] = (until, drained)
@@ -287,6 +281,17 @@ class RequestReadingWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is u
 def worker_class(limits: RequestLimits) -> type[RequestReadingWorker]:
     """A :class:`RequestReadingWorker` with these limits, for gunicorn's ``worker_class``."""
     return type("AffsiteWorker", (RequestReadingWorker,), {"limits": limits})
+
+
+def _receive(sock: socket.socket) -> bytes | None:
+    """What a readable non-blocking socket holds: None when nothing after all (a spurious
+    wake-up), ``b""`` when the client closed or reset the connection."""
+    try:
+        return sock.recv(_RECV_BYTES)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""
 
 
 def _send_quietly(sock: socket.socket, data: bytes) -> None:

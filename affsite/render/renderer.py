@@ -6,7 +6,8 @@ holds everything the drawing shows and nothing else:
 
 * the answer itself (id, status, product data, fetch time, reason): a refresh or a new
   tracking id is a different answer, hence a new drawing;
-* ``BoxSettings``: the disclosure, the language, where demo pictures come from;
+* ``BoxSettings``: the disclosure, the language, where demo pictures come from, and the
+  display settings (default template, theme, button text, unavailable products, JSON-LD);
 * the template and the ``Options``;
 * for whole pages, the path of this site's static files (``assets``).
 
@@ -14,6 +15,11 @@ Nothing is taken from the request: the environment has no ``request``, ``url_for
 session (see ``affsite.render.environment``), and the one request-derived input a page has,
 ``assets``, is passed explicitly and is part of its key. No request can therefore change what
 another visitor is handed.
+
+Products are drawn one by one (``templates/boxes/<template>.html``) and put into their
+template's root element (``boxes/_frame.html``: the ``.affsite`` element with the theme and
+the writing direction, a table's caption and header, a list), which is drawn once per
+template, options and settings and kept as the text before and after the products.
 
 Each product is drawn on its own: whatever goes wrong while drawing one (numbers no one
 expected, a template bug) turns into that product's fallback box, logged once per worker,
@@ -24,15 +30,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TypeVar
 
 from jinja2 import Environment
 from markupsafe import Markup
 
-from affsite.catalog.answers import ProductAnswer, Status
+from affsite.catalog.answers import ProductAnswer
 from affsite.lru import LRU
 from affsite.render.box_settings import BoxSettings
-from affsite.render.choices import BoxTemplate, Options, Page
+from affsite.render.choices import BoxTemplate, Options, Page, Unavailable
+from affsite.render.view import missing_view, view_of
+from affsite.resources import static_folder
 from affsite.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,8 +50,14 @@ T = TypeVar("T")
 
 MAX_FRAGMENTS = 4096
 MAX_PAGES = 2048
+STYLESHEET = "css/box.css"  # the boxes' CSS, relative to the static folder
+FRAME = "boxes/_frame.html"  # the root element around a template's products
 
 _NO_OPTIONS = Options()
+# Stands for the drawn products while a frame is drawn; a frame is kept as the text before
+# and after it. Control characters never reach a drawing otherwise (text is escaped, not
+# stripped, but no template writes U+0000).
+_ITEMS = "\x00affsite-items\x00"
 
 
 class Renderer:
@@ -52,24 +67,41 @@ class Renderer:
         self,
         environment: Environment,
         *,
+        static: Path | None = None,
         max_fragments: int = MAX_FRAGMENTS,
         max_pages: int = MAX_PAGES,
     ) -> None:
         self.environment = environment
+        self._static = static
+        self._stylesheet: str | None = None
         self._fragments: LRU[Hashable, Markup] = LRU(max_fragments)
+        self._frames: LRU[Hashable, tuple[Markup, Markup]] = LRU(256)
         self._pages: LRU[Hashable, str] = LRU(max_pages)
 
     def products(
         self,
         answers: Sequence[ProductAnswer],
         settings: Settings | BoxSettings,
-        template: BoxTemplate = BoxTemplate.BOX,
+        template: BoxTemplate | None = None,
         options: Options = _NO_OPTIONS,
     ) -> Markup:
-        """Every answer drawn with ``template``, in order; a product that cannot be drawn is
-        its fallback box."""
+        """Every answer drawn with ``template`` (None: the site's default), in order, inside
+        one root element (``<div class="affsite ...">``, a ``<span>`` for inline templates).
+
+        A product that cannot be drawn is its fallback; an unavailable one is what the
+        settings say (a message, a plain link, or nothing). Nothing at all to show gives
+        empty markup, not an empty box.
+        """
         look = _look(settings)
-        return Markup("\n").join(self._product(a, look, template, options) for a in answers)
+        chosen = template or look.template
+        items = [self._product(a, look, chosen, options) for a in answers]
+        if not any(items):
+            return Markup("")
+        head, tail = self._remember(
+            self._frames, (chosen, options, look), lambda: self._frame(chosen, look, options)
+        )
+        separator = Markup(" ") if chosen.inline else Markup("\n")
+        return head + separator.join(item for item in items if item) + tail
 
     def page(
         self,
@@ -78,21 +110,34 @@ class Renderer:
         settings: Settings | BoxSettings,
         *,
         assets: str,
-        template: BoxTemplate = BoxTemplate.BOX,
+        template: BoxTemplate | None = None,
         options: Options = _NO_OPTIONS,
+        discovery: str | None = None,
     ) -> str:
         """A whole page around the drawn ``answers`` (none for pages that show no product).
 
         ``assets`` is the path of this site's static folder (``/static`` at the site root),
-        which the page links its stylesheets from.
+        which the page links its stylesheets from; ``discovery`` the page's oEmbed discovery
+        address (None: no discovery link). Both are part of the key the page is kept under.
+        The page template sees ``boxes``, ``title``, ``language``, ``assets``, ``look``,
+        ``options``, ``template`` and ``discovery``.
         """
         look = _look(settings)
-        key = (page, template, options, look, assets, tuple(answers))
+        chosen = template or look.template
+        key = (page, chosen, options, look, assets, discovery, tuple(answers))
         return self._remember(
             self._pages,
             key,
-            lambda: self._draw_page(page, answers, look, assets, template, options),
+            lambda: self._draw_page(page, answers, look, assets, chosen, options, discovery),
         )
+
+    def stylesheet(self) -> str:
+        """The boxes' CSS (``static/css/box.css``) as text, read once: for a ``<style>``
+        where a ``<link>`` to ``STYLESHEET`` cannot go (a shadow root)."""
+        if self._stylesheet is None:
+            folder = self._static or static_folder()
+            self._stylesheet = (folder / STYLESHEET).read_text(encoding="utf-8")
+        return self._stylesheet
 
     def _draw_page(
         self,
@@ -102,11 +147,33 @@ class Renderer:
         assets: str,
         template: BoxTemplate,
         options: Options,
+        discovery: str | None,
     ) -> str:
         boxes = self.products(answers, look, template, options)
         return self.environment.get_template(page.value).render(
-            boxes=boxes, title=_title(answers), language=look.language, assets=assets
+            boxes=boxes,
+            title=_title(answers),
+            language=look.language,
+            assets=assets,
+            look=look,
+            options=options,
+            template=template,
+            discovery=discovery,
         )
+
+    def _frame(
+        self, template: BoxTemplate, look: BoxSettings, options: Options
+    ) -> tuple[Markup, Markup]:
+        html = self.environment.get_template(FRAME).render(
+            template=template,
+            look=look,
+            options=options,
+            theme=options.theme or look.theme,
+            items=Markup(_ITEMS),  # noqa: S704
+        )
+        head, _, tail = html.partition(_ITEMS)
+        # The environment escapes every value it writes (autoescape), so its output is markup.
+        return Markup(head), Markup(tail)  # noqa: S704
 
     def _product(
         self, answer: ProductAnswer, look: BoxSettings, template: BoxTemplate, options: Options
@@ -119,39 +186,38 @@ class Renderer:
     def _draw_isolated(
         self, answer: ProductAnswer, look: BoxSettings, template: BoxTemplate, options: Options
     ) -> Markup:
+        if answer.product is not None:
+            try:
+                return self._draw(template, look, options, p=view_of(answer, look, options))
+            # Any error at all: product data is untrusted and one product must never cost
+            # the page it sits in. The fallback is kept under the same key, so a bad
+            # product is logged once per worker, not on every request.
+            except Exception:
+                log.exception(
+                    "drawing product %r with template %r failed; showing its fallback",
+                    str(answer.id)[:64],
+                    template.value,
+                )
+        if look.unavailable is Unavailable.HIDE:
+            return Markup("")
         try:
-            return self._draw(template, look, options, answer=answer, product=answer.product)
-        # Any error at all: product data is untrusted and one product must never cost the
-        # page it sits in. The fallback is kept under the same key, so a bad product is
-        # logged once per worker, not on every request.
+            return self._draw(template, look, options, missing=missing_view(answer, options))
         except Exception:
-            log.exception(
-                "drawing product %r with template %r failed; showing its fallback box",
-                str(answer.id)[:64],
-                template.value,
-            )
-        try:
-            return self._draw(template, look, options, answer=answer, product=None)
-        except Exception:
-            log.exception("drawing the fallback box of template %r failed", template.value)
-            return _last_resort(answer, look)
+            log.exception("drawing the fallback of template %r failed", template.value)
+            return _last_resort(answer, look, template)
 
     def _draw(
-        self,
-        template: BoxTemplate,
-        look: BoxSettings,
-        options: Options,
-        *,
-        answer: ProductAnswer,
-        product: Any,
+        self, template: BoxTemplate, look: BoxSettings, options: Options, **view: object
     ) -> Markup:
         html = self.environment.get_template(template.path).render(
-            id=answer.id,
-            product=product,
-            fetched_at=answer.fetched_at if product is not None else None,
-            stale=answer.status == Status.STALE,
+            p=view.get("p"),
+            missing=view.get("missing"),
             look=look,
             options=options,
+            heading=options.heading.value,
+            button_text=options.button_text or look.button_text,
+            target=options.target.attribute,
+            new_tab=options.target.attribute == "_blank",
         )
         # The environment escapes every value it writes (autoescape), so its output is markup.
         return Markup(html)  # noqa: S704
@@ -179,10 +245,21 @@ def _title(answers: Sequence[ProductAnswer]) -> str:
     return title if isinstance(title, str) and title else f"AliExpress product {answer.id}"
 
 
-def _last_resort(answer: ProductAnswer, look: BoxSettings) -> Markup:
+def _last_resort(answer: ProductAnswer, look: BoxSettings, template: BoxTemplate) -> Markup:
     # Written out here so that it cannot fail: no template, only escaped text.
+    pid = str(answer.id)[:64]
+    if template.inline:
+        return Markup('<span class="product-unavailable" data-product-id="{}">{}</span>').format(
+            pid, "Not available right now."
+        )
+    if template is BoxTemplate.TABLE:
+        return Markup(
+            '<tr class="product-table-row product-unavailable" data-product-id="{}">'
+            '<td colspan="5">This product is not available right now.</td></tr>'
+        ).format(pid)
+    tag = "article" if template is BoxTemplate.BOX else "li"
     return Markup(
-        '<article class="product-box product-box-unavailable" data-product-id="{id}">'
+        '<{tag} class="product-box product-box-unavailable" data-product-id="{id}">'
         '<p class="product-unavailable">This product is not available right now.</p>'
-        '<p class="product-disclosure">{disclosure}</p></article>'
-    ).format(id=str(answer.id)[:64], disclosure=look.disclosure)
+        '<p class="product-disclosure">{disclosure}</p></{tag}>'
+    ).format(tag=Markup(tag), id=pid, disclosure=look.disclosure)  # noqa: S704

@@ -10,35 +10,11 @@ worker without a restart. Facts the gateway fixes come from ``affsite.aliexpress
 
 from __future__ import annotations
 
-from affsite.settings.schema import (
-    CREDENTIAL_FIELDS,
-    CURRENCIES,
-    DEFAULT_API_URL,
-    DEFAULTS,
-    ENV_VARS,
-    FIELDS,
-    GROUPS,
-    LANGUAGES,
-    MAX_FEATURED_PRODUCTS,
-    SCHEMA,
-    SIGN_METHODS,
-    Field,
-    Group,
-    Settings,
-)
-from affsite.settings.store import (
-    EXTENSION_KEY,
-    SETTINGS_FILE,
-    Problem,
-    ProblemSource,
-    SettingsProvider,
-    SettingsState,
-    SettingsStorageError,
-    SettingsStore,
-    get_settings,
-    init_app,
-    settings_store,
-)
+# The package's public face: the schema's and the store's whole (their ``__all__``, so a name
+# they add is here too), and the value functions callers use.
+from affsite.settings import schema, store
+from affsite.settings.schema import *  # noqa: F403
+from affsite.settings.store import *  # noqa: F403
 from affsite.settings.values import (
     cross_check,
     form_text,
@@ -50,36 +26,13 @@ from affsite.settings.values import (
 )
 
 __all__ = [
-    "CREDENTIAL_FIELDS",
-    "CURRENCIES",
-    "DEFAULTS",
-    "DEFAULT_API_URL",
-    "ENV_VARS",
-    "EXTENSION_KEY",
-    "FIELDS",
-    "GROUPS",
-    "LANGUAGES",
-    "MAX_FEATURED_PRODUCTS",
-    "SCHEMA",
-    "SETTINGS_FILE",
-    "SIGN_METHODS",
-    "Field",
-    "Group",
-    "Problem",
-    "ProblemSource",
-    "Settings",
-    "SettingsProvider",
-    "SettingsState",
-    "SettingsStorageError",
-    "SettingsStore",
     "cross_check",
     "form_text",
-    "get_settings",
-    "init_app",
     "mask_secret",
     "number_text",
     "parse_value",
-    "settings_store",
     "to_json",
     "validate",
 ]
+__all__ += schema.__all__
+__all__ += store.__all__

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from affsite.aliexpress.protocol import DEFAULT_API_URL, DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
 from affsite.aliexpress.signing import SIGN_METHODS
+from affsite.settings import display
 from affsite.settings.countries import COUNTRIES
 
 __all__ = [
@@ -59,6 +60,11 @@ class Settings:
     disclosure: str = (
         "As an AliExpress affiliate we earn from qualifying purchases. Prices may have changed."
     )
+    box_template: str = "box"  # template drawn when an embed or snippet names none
+    box_theme: str = "light"  # "light", "dark" or "auto" (the visitor's preference)
+    button_text: str = "View on AliExpress"
+    unavailable_display: str = "message"  # "message", "link" (no price) or "hide"
+    json_ld: bool = False  # schema.org Product data next to boxes with fresh prices
     allowed_embed_origins: tuple[str, ...] = ()  # sites allowed to frame our embeds; empty = any
     featured_products: tuple[str, ...] = ()  # global product ids shown on the home page
 
@@ -79,7 +85,9 @@ LANGUAGES = (
     "EN", "RU", "PT", "ES", "FR", "ID", "IT", "TH", "JA", "AR", "VI",
     "TR", "DE", "HE", "KO", "NL", "PL", "MX", "CL", "IW", "IN",
 )  # fmt: skip
-Kind = Literal["text", "secret", "int", "float", "choice", "url", "textarea", "origins", "products"]
+Kind = Literal[
+    "text", "secret", "int", "float", "choice", "flag", "url", "textarea", "origins", "products"
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,7 +121,7 @@ GROUPS = (
     Group(
         key="display",
         title="Display & compliance",
-        intro="Text shown next to every product box, and the products your home page features.",
+        intro="How boxes look, the text shown next to every box, and your home page's products.",
     ),
     Group(
         key="embedding",
@@ -320,6 +328,49 @@ SCHEMA: tuple[Field, ...] = (
         group="display",
         kind="textarea",
         max_length=500,
+    ),
+    Field(
+        name="box_template",
+        label="Default box template",
+        help="How products are drawn when an embed, snippet or shortcode does not name a template.",
+        group="display",
+        kind="choice",
+        choices=display.BOX_TEMPLATES,
+    ),
+    Field(
+        name="box_theme",
+        label="Theme",
+        help="Colours of the boxes. Automatic follows each visitor's light or dark setting; "
+        "choose Light or Dark to match a site that does not change.",
+        group="display",
+        kind="choice",
+        choices=display.BOX_THEMES,
+    ),
+    Field(
+        name="button_text",
+        label="Button text",
+        help="The words on every call-to-action button, e.g. View on AliExpress or Check price.",
+        group="display",
+        max_length=display.MAX_BUTTON_TEXT,
+        placeholder="View on AliExpress",
+    ),
+    Field(
+        name="unavailable_display",
+        label="Unavailable products",
+        help="What a box shows for a product AliExpress does not return right now (no longer "
+        "promotable, not shipped to your country, or not fetched yet).",
+        group="display",
+        kind="choice",
+        choices=display.UNAVAILABLE_DISPLAYS,
+    ),
+    Field(
+        name="json_ld",
+        label="Product structured data",
+        help="Adds schema.org Product data (name, price, currency, availability) for search "
+        "engines next to each box, only while its price is fresh.",
+        group="display",
+        kind="flag",
+        choices=display.FLAG_CHOICES,
     ),
     Field(
         name="featured_products",

@@ -2,9 +2,11 @@
 
 The file has mode 0600 and is replaced atomically; it is read per request (parsed again only
 when it changed), so a save reaches every worker process without a restart. Environment
-variables take precedence over stored values. A save interrupted by a killed worker can leave
-a temporary file holding the App Secret; the store removes such leftovers of its own when it
-opens and before each save.
+variables take precedence over stored values. Asking costs one ``stat`` of the file: the
+environment is read when the store opens and again only after this process changes
+``os.environ`` (a server's environment never changes; tests' does), never scanned per
+request. A save interrupted by a killed worker can leave a temporary file holding the App
+Secret; the store removes such leftovers of its own when it opens and before each save.
 
 ``get_settings()`` / ``settings_store()`` serve code running inside a Flask request. Layers
 below the catalog never import Flask: they are handed ``store.load`` as a
@@ -20,6 +22,8 @@ import json
 import logging
 import os
 import re
+import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -109,15 +113,43 @@ class SettingsState:
         return not self.problem_fields()
 
 
-_CacheKey = tuple[tuple[int, int, int] | None, tuple[tuple[str, str], ...]]
+_Environment = tuple[tuple[str, str], ...]
+_CacheKey = tuple[tuple[int, int, int] | None, _Environment]
+
+# Changes this process made to ``os.environ``, counted from the audit events it raises
+# (``os.putenv``/``os.unsetenv``, every set and delete), so a load can tell whether the
+# environment it read is still the one in force without reading 16 variables again.
+_ENV_EVENTS = frozenset({"os.putenv", "os.unsetenv"})
+_env_changes = 0
+_SETTLING = -1  # read once since the last change: read again on the next load
+_watching = False
+_watch_lock = threading.Lock()
+
+
+def _count_env_change(event: str, _args: tuple[Any, ...]) -> None:
+    # Runs for every audit event of the process: keep it to one set lookup.
+    if event in _ENV_EVENTS:
+        global _env_changes
+        _env_changes += 1
+
+
+def _watch_environment() -> None:
+    """Install the counting hook once per process (audit hooks cannot be removed)."""
+    global _watching
+    with _watch_lock:
+        if not _watching:
+            sys.addaudithook(_count_env_change)
+            _watching = True
 
 
 class SettingsStore:
     """``<instance>/settings.json`` plus environment overrides.
 
-    ``load()`` is cheap enough to call on every request: the file is parsed again only when
-    its inode, size or modification time changed (a save from any process replaces the
-    file, so it is seen on the next request).
+    ``load()`` is cheap enough to call on every request: one ``stat`` of the file, which is
+    parsed again only when its inode, size or modification time changed (a save from any
+    process replaces the file, so it is seen on the next request). ``AFFSITE_*`` variables
+    are read from ``os.environ`` when the store opens and again after this process changes
+    ``os.environ``; an ``environ`` mapping given instead is read once, when the store opens.
     """
 
     def __init__(
@@ -125,7 +157,12 @@ class SettingsStore:
     ) -> None:
         self.instance_path = Path(instance_path)
         self.path = self.instance_path / SETTINGS_FILE
+        self._file = os.fspath(self.path)
         self._environ = environ if environ is not None else os.environ
+        self._watch = environ is None
+        if self._watch:
+            _watch_environment()
+        self._env: tuple[int, _Environment] = (_env_changes, self._env_snapshot())
         self._cached: tuple[_CacheKey, SettingsState] | None = None
         self._remove_leftovers_if_idle()
 
@@ -136,7 +173,7 @@ class SettingsStore:
         return self.state().settings
 
     def state(self) -> SettingsState:
-        key = (self._file_signature(), self._env_snapshot())
+        key = (self._file_signature(), self._environment())
         cached = self._cached
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -144,18 +181,33 @@ class SettingsStore:
         self._cached = (key, state)
         return state
 
+    def _environment(self) -> _Environment:
+        """The ``AFFSITE_*`` variables in force, read again only when they may have changed.
+
+        The audit event comes just before the change itself, so after a change the variables
+        are read on the next two loads: one racing the change in another thread may still see
+        the old value, the one after it sees the new.
+        """
+        changes, env = self._env
+        if self._watch and changes != _env_changes:
+            settled = changes == _SETTLING
+            changes = _env_changes if settled else _SETTLING
+            env = self._env_snapshot()
+            self._env = (changes, env)
+        return env
+
     def _file_signature(self) -> tuple[int, int, int] | None:
         try:
-            st = self.path.stat()
+            st = os.stat(self._file)
         except FileNotFoundError:
             return None
         return (st.st_ino, st.st_size, st.st_mtime_ns)
 
-    def _env_snapshot(self) -> tuple[tuple[str, str], ...]:
+    def _env_snapshot(self) -> _Environment:
         # Empty variables count as unset (compose files often define them blank).
         return tuple((name, value) for name in ENV_VARS if (value := self._environ.get(name, "")))
 
-    def _read(self, env: tuple[tuple[str, str], ...]) -> SettingsState:
+    def _read(self, env: _Environment) -> SettingsState:
         stored, problems = self._read_file()
         effective: dict[str, Any] = {}
         env_fields: dict[str, str] = {}

@@ -108,17 +108,49 @@ def _parse_country(f: Field, raw: object) -> str:
     )
 
 
+# What a choice field's values are, for its message; AliExpress fixes some, affsite others.
+_CHOICE_WHAT = {
+    "currency": "a currency AliExpress accepts",
+    "language": "a language AliExpress accepts",
+    "sign_method": "a sign method AliExpress accepts",
+    "box_template": "a box template",
+    "box_theme": "a theme",
+    "unavailable_display": "one of the ways to show an unavailable product",
+}
+
+
 def _parse_choice(f: Field, raw: object) -> str:
     text = _parse_text(f, raw)
-    value = text.lower() if f.name == "sign_method" else text.upper()
     allowed = f.choice_values()
-    if value in allowed:
-        return value
-    what = {"currency": "a currency", "language": "a language"}.get(f.name, "a value")
-    raise _Invalid(
-        f"{f.label}: {_quote(text)} is not {what} AliExpress accepts; "
-        f"choose one of {', '.join(allowed)}."
-    )
+    for value in allowed:
+        if value.casefold() == text.casefold():
+            return value
+    what = _CHOICE_WHAT.get(f.name, "a value")
+    raise _Invalid(f"{f.label}: {_quote(text)} is not {what}; choose one of {', '.join(allowed)}.")
+
+
+_ON = frozenset({"on", "true", "yes", "1"})
+_OFF = frozenset({"off", "false", "no", "0", ""})
+
+
+def _parse_flag(f: Field, raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = _parse_text(f, raw).casefold()
+    if text in _ON or text in _OFF:
+        return text in _ON
+    raise _Invalid(f"{f.label}: {_quote(text)} is neither on nor off; choose on or off.")
+
+
+def _parse_button_text(f: Field, raw: object) -> str:
+    value = " ".join(_parse_text(f, raw).split())
+    if not value:
+        raise _Invalid(
+            f"{f.label}: must not be empty; buttons need words, e.g. {DEFAULTS.button_text!r}."
+        )
+    if any(0x200B <= ord(c) <= 0x200F or 0x202A <= ord(c) <= 0x202E for c in value):
+        raise _Invalid(f"{f.label}: contains invisible direction marks; type it as plain text.")
+    return value
 
 
 def _parse_number(f: Field, raw: object, *, integer: bool) -> float:
@@ -280,6 +312,10 @@ def _parse_field(f: Field, raw: object) -> Any:
         return _parse_country(f, raw)
     if f.name == "disclosure":
         return _parse_disclosure(f, raw)
+    if f.name == "button_text":
+        return _parse_button_text(f, raw)
+    if f.kind == "flag":
+        return _parse_flag(f, raw)
     if f.kind == "choice":
         return _parse_choice(f, raw)
     if f.kind == "int":
@@ -340,6 +376,8 @@ def form_text(name: str, value: object) -> str:
     """How a typed value is shown in the admin form."""
     if isinstance(value, tuple | list):
         return "\n".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return "on" if value else "off"
     if isinstance(value, float):
         return number_text(value)
     return str(value)

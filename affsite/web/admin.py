@@ -1,4 +1,6 @@
-"""The admin area: login, logout, dashboard, settings (and revealing the App Secret).
+"""The admin area: login, logout, dashboard, settings (and revealing the App Secret); the
+API tokens on the settings page (``admin_tokens``) and the shortcode preview (``preview``)
+add their routes to this blueprint.
 
 Every view except the login page requires the admin session; everything under /admin gets
 the no-store / no-framing headers from ``affsite.web.security``.
@@ -32,6 +34,7 @@ from affsite.settings import (
     settings_store,
 )
 from affsite.web import settings_form
+from affsite.web.api_tokens import token_listing
 from affsite.web.auth import (
     admin_password,
     check_password,
@@ -50,8 +53,14 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 _PUBLIC_ENDPOINTS = frozenset({"admin.login"})
 
+DASHBOARD_DAYS = 7  # clicks per product and day on the dashboard: the last week (UTC days)
+DASHBOARD_TOP_PRODUCTS = 10
+
 
 def init_app(app: Flask) -> None:
+    # Modules that add their routes to ``bp`` (imported here: they import ``bp`` from here).
+    from affsite.web import admin_tokens, preview  # noqa: F401  (API tokens, /admin/preview)
+
     app.register_blueprint(bp)
 
 
@@ -139,7 +148,7 @@ def logout() -> Response:
 def dashboard() -> str:
     """The admin's start page: why gateway calls are stopped, if they are; the settings at
     a glance; then today's quota, the cache and the gateway's recent trouble as the catalog
-    reports them.
+    reports them; then clicks on boxes per product and day, and click-through per view.
     """
     catalog = get_catalog()
     # Checked first (it retries the disk when due) so that the page and the statistics agree.
@@ -148,6 +157,7 @@ def dashboard() -> str:
         "admin/dashboard.html",
         state=settings_store().state(),
         stats=catalog.stats(),
+        clicks=catalog.clicks.report(days=DASHBOARD_DAYS, top=DASHBOARD_TOP_PRODUCTS),
         limits_problem=limits_problem,
         moment=moment,
         duration=duration,
@@ -158,7 +168,7 @@ def dashboard() -> str:
 # --- settings ---------------------------------------------------------------------------
 
 
-def _settings_page(
+def settings_page(
     status: int = 200,
     *,
     submitted: dict[str, str] | None = None,
@@ -166,7 +176,9 @@ def _settings_page(
     revealed: str | None = None,
     products_text: str = "",
     products_failures: Sequence[Resolution] = (),
+    new_token: str | None = None,
 ) -> tuple[str, int]:
+    """The settings page; ``new_token`` is an API token just created, shown this once."""
     state = settings_store().state()
     groups = settings_form.build(state, submitted, errors)
     page = render_template(
@@ -178,13 +190,15 @@ def _settings_page(
         products_text=products_text,
         products_failures=products_failures,
         max_featured=MAX_FEATURED_PRODUCTS,
+        api_tokens=token_listing(),
+        new_token=new_token,
     )
     return page, status
 
 
 @bp.get("/settings")
 def settings() -> tuple[str, int]:
-    return _settings_page()
+    return settings_page()
 
 
 @bp.post("/settings")
@@ -205,10 +219,10 @@ def save_settings() -> Response | tuple[str, int]:
                 "type it again."
             )
         flash("Nothing was saved. Correct the fields marked below and save again.", "error")
-        return _settings_page(400, submitted=form, errors=errors)
+        return settings_page(400, submitted=form, errors=errors)
     except SettingsStorageError as exc:
         flash(f"Nothing was saved. {exc} {exc.fix}", "error")
-        return _settings_page(500, submitted=form)
+        return settings_page(500, submitted=form)
     flash("Settings saved. They are in force for every page from now on.", "success")
     return redirect(url_for("admin.settings"), code=303)
 
@@ -225,16 +239,16 @@ def reveal_secret() -> tuple[str, int]:
     except AuthStoreError as exc:
         log.error("app_secret reveal impossible (client %s): %s", client, exc)
         flash(_STORE_DOWN, "error")
-        return _settings_page(503)
+        return settings_page(503)
     if outcome.verdict in (Verdict.THROTTLED, Verdict.BUSY):
         flash(_not_checked(outcome), "error")
-        return _settings_page(429)
+        return settings_page(429)
     if outcome.verdict is Verdict.WRONG:
         log.warning("app_secret reveal refused: wrong password (client %s)", client)
         flash("Wrong password; the App Secret stays hidden.", "error")
-        return _settings_page(401)
+        return settings_page(401)
     log.info("app_secret revealed to the admin (client %s)", client)
-    return _settings_page(revealed=state.settings.app_secret)
+    return settings_page(revealed=state.settings.app_secret)
 
 
 @bp.post("/settings/test-connection")
@@ -274,7 +288,7 @@ def add_products() -> Response | tuple[str, int]:
     kept_text = "\n".join(failure.input for failure in failures)
     if not found.ids and not failures:
         flash("Paste at least one AliExpress product address or product ID.", "error")
-        return _settings_page(400, products_text=text)
+        return settings_page(400, products_text=text)
 
     current = store.state().settings.featured_products
     new_ids = [pid for pid in found.ids if pid not in current]
@@ -285,13 +299,13 @@ def add_products() -> Response | tuple[str, int]:
             f"{MAX_FEATURED_PRODUCTS} are allowed. Remove some from the list first.",
             "error",
         )
-        return _settings_page(400, products_text=text)
+        return settings_page(400, products_text=text)
     if new_ids:
         try:
             store.save({"featured_products": merged})
         except (SettingsError, SettingsStorageError) as exc:
             flash(f"Nothing was added. {exc} {exc.fix}", "error")
-            return _settings_page(500, products_text=text)
+            return settings_page(500, products_text=text)
     added = len(new_ids)
     already = len(found.ids) - added
     summary = f"Added {added} product{'s' if added != 1 else ''} to the featured products."
@@ -307,7 +321,7 @@ def add_products() -> Response | tuple[str, int]:
         "they are still in the box below with the reason for each.",
         "error",
     )
-    return _settings_page(
+    return settings_page(
         200 if found.ids else 400, products_text=kept_text, products_failures=failures
     )
 

@@ -1,66 +1,70 @@
-"""The public JSON API.
+"""The public API: products as JSON, and as HTML fragments to paste into any page.
 
 ``GET /api/v1/products?ids=1005004757833857,33006951782`` answers a JSON array with one item
 per id, in the order asked, in the shape of ``affsite.catalog.public_json``: a product, or
 ``{"id", "available": false, "reason"}``. Product page URLs are accepted in place of ids
 (read offline; short links are not followed here). At most ``MAX_IDS`` ids per request.
 
-Headers:
+``GET /api/v1/snippet?ids=…&template=grid&theme=dark`` answers the same products drawn as
+an HTML fragment (``text/html``) by the one render seam, with a stylesheet link and calls to
+action through this site's ``/go/<id>`` (absolute addresses: the fragment is pasted into
+other sites). ``template`` is one of ``affsite.render.BoxTemplate``, ``theme`` one of
+``Theme``, ``field`` (for the ``field`` template) ``price`` or ``title``; left out, the
+settings page's defaults apply.
 
-* ``X-Cache``: how the answer was made. For several ids it is the *worst* status among
-  them, in the order HIT < NEGATIVE < MISS < STALE < FALLBACK, so a single HIT means every
-  product came fresh from the cache. ``X-Cache-Detail`` counts each status
-  (``HIT=3, MISS=1``).
-* ``Cache-Control``: public. Fresh answers may be kept 5 minutes and then served stale while
-  revalidating or on error (RFC 5861), so a proxy or CDN in front absorbs most traffic; stale
-  and fallback answers are kept only briefly so they are replaced soon.
-* ``Access-Control-Allow-Origin: *``: public data, no cookies involved.
+Headers (both): ``X-Cache`` (the *worst* status among the products, HIT < NEGATIVE < MISS <
+STALE < FALLBACK, and ``X-Cache-Detail`` counting each), ``Cache-Control``, ``ETag``,
+``Last-Modified`` and 304s (``affsite.web.public_cache``); ``Access-Control-Allow-Origin: *``
+(public data, no cookies involved); never a cookie.
 
-A bad request (no ids, too many) is a 400 with ``{"error", "fix"}``; a gateway problem is
-never an HTTP error, only ``"available": false`` items.
+A bad request (no ids, too many, an unknown template or theme; for the snippet also an id
+that names no product) is a 400 with ``{"error", "fix"}``; a gateway problem is never an
+HTTP error, only ``"available": false`` items or the boxes' unavailable form.
 """
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Blueprint, Flask, current_app, jsonify, request
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from affsite import __version__
 from affsite.catalog import ProductAnswer, Purpose, Reason, Status, get_catalog
-from affsite.product_ids import resolve
-from affsite.web.public_cache import cache_headers
+from affsite.render import Options, get_renderer
+from affsite.render.choices import link_base
+from affsite.settings import settings_store
+from affsite.web.box_query import (
+    MAX_IDS,
+    BadBoxQuery,
+    check_count,
+    product_id_of,
+    read_query,
+    requested_ids,
+)
+from affsite.web.proxies import public_url
+from affsite.web.public_cache import public_answer, vary_on_host
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-MAX_IDS = 50
+__all__ = ["MAX_IDS", "bp", "init_app", "product_id_of"]
+
+STYLESHEET = "css/box.css"  # under the static folder
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def _requested_ids() -> list[str]:
-    items: list[str] = []
-    for value in request.args.getlist("ids"):
-        items.extend(part.strip() for part in value.split(",") if part.strip())
-    return items
-
-
-def product_id_of(text: str) -> str | None:
-    """The global product id an id or a product page URL names (read offline: regional ids
-    normalised, too-short numbers refused); None when it names none.
-    """
-    return resolve(text[:2048], offline=True).id
-
-
-def _bad_request(error: str, fix: str) -> Response:
-    response = jsonify({"error": error, "fix": fix})
+def _bad_request(bad: BadBoxQuery) -> Response:
+    response = jsonify({"error": bad.error, "fix": bad.fix})
     response.status_code = 400
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    _public_headers(response)  # so that a script on another site can read what to fix
+    return public_answer(response, (), cache_control="public, max-age=60")
 
 
 def _answers_json(answers: list[ProductAnswer]) -> str:
@@ -86,17 +90,10 @@ def _item_json(answer: ProductAnswer) -> str:
 @bp.get("/products")
 def products() -> Response:
     """Products by id or URL, as a JSON array in the order asked."""
-    asked = _requested_ids()
-    if not asked:
-        return _bad_request(
-            "no product ids given",
-            "Add ?ids= with one or more AliExpress product ids, separated by commas.",
-        )
-    if len(asked) > MAX_IDS:
-        return _bad_request(
-            f"too many product ids ({len(asked)})",
-            f"Ask for at most {MAX_IDS} products per request.",
-        )
+    try:
+        asked = check_count(requested_ids(request.args))
+    except BadBoxQuery as bad:
+        return _bad_request(bad)
     ids = [product_id_of(text) for text in asked]
     # Anyone can call this with any id: new ids are paid from the new-product allowance.
     found = iter(get_catalog().products([pid for pid in ids if pid], purpose=Purpose.PUBLIC))
@@ -107,7 +104,54 @@ def products() -> Response:
         for text, pid in zip(asked, ids, strict=True)
     ]
     response = Response(_answers_json(answers), mimetype="application/json")
-    cache_headers(response, answers)
+    _public_headers(response)
+    return public_answer(response, answers)
+
+
+@bp.get("/snippet")
+def snippet() -> Response:
+    """Products by id or URL, drawn as an HTML fragment in the order asked."""
+    try:
+        query = read_query(request.args)
+    except BadBoxQuery as bad:
+        return _bad_request(bad)
+    answers = get_catalog().products(list(query.ids), purpose=Purpose.PUBLIC)
+    site = public_url()
+    go_base = _go_base(site)
+    # Demo pictures are our own paths: the fragment is pasted on other sites, so name us.
+    media_root = go_base.removesuffix("/go/") if go_base else None
+    options = Options(theme=query.theme, field=query.field, link_via=go_base, media_root=media_root)
+    boxes = get_renderer().products(answers, settings_store().load(), query.template, options)
+    body = Markup("")
+    if boxes:  # nothing at all when every product is hidden (the settings say so)
+        stylesheet = f"{site}/static/{STYLESHEET}?v={__version__}"
+        body = Markup('<link rel="stylesheet" href="{}">\n{}\n').format(stylesheet, boxes)
+    response = Response(str(body), mimetype="text/html")
+    _public_headers(response)
+    vary_on_host(response)
+    return public_answer(response, answers)
+
+
+def _go_base(site: str) -> str | None:
+    """Where the fragment's calls to action point: ``<site>/go/`` (counted, then redirected
+    to AliExpress), or None (the affiliate links themselves) when the site's address cannot
+    be a link base (e.g. an IPv6 host).
+
+    >>> _go_base("HTTPS://Shop.Example/boxes"), _go_base("http://[::1]:5000")
+    ('https://shop.example/boxes/go/', None)
+    """
+    parts = urlsplit(site)
+    base = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", "")) + "/go/"
+    try:
+        link_base(base)
+    except ValueError:
+        log.warning("calls to action link straight to AliExpress: %r is not a link base", site)
+        return None
+    return base
+
+
+def _public_headers(response: Response) -> None:
+    # Read by scripts on any site (fetch with CORS) and loadable from any site.
     response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -1,17 +1,30 @@
-"""Embeds for other websites: ``/embed/iframe/<id>``, one product box as a page of its own.
+"""Embeds for other websites: product boxes as pages of their own, shown in iframes.
 
-The page is public and cacheable, and lives inside other sites' pages, so (hardening.md 1.3):
+* ``/embed/iframe/<id>``: one product in the ``box`` template;
+* ``/embed/<template>?ids=…&theme=…&field=…``: any products (ids or product URLs, at most
+  50) in any template (``affsite.render.BoxTemplate``), read by ``affsite.web.box_query``.
+
+The pages are public and cacheable, and live inside other sites' pages, so (hardening.md 1.3):
 
 * ``frame-ancestors`` lists the sites allowed on the settings page, and this site itself (its
   home page shows the embed live); any site when none are listed. No ``X-Frame-Options``,
   which cannot list several sites and would override it in old browsers;
-* its own strict CSP: no scripts at all, styles from this site, images from this site and the
-  AliExpress image hosts (and the sandbox server in demo mode), every source rebuilt from
-  parsed parts so that no setting can add a directive;
+* its own strict CSP: scripts from this site only (the page loads one, ``embed-frame.js``,
+  which reports the page's height to the embedding page and, in WordPress's sandbox, asks it
+  to open links: the wp-embed messages) and never inline, styles from this site, images from
+  this site and the AliExpress image hosts (and the sandbox server in demo mode), every
+  source rebuilt from parsed parts so that no setting can add a directive;
 * ``Cross-Origin-Resource-Policy: cross-origin`` so any site may load it;
-* the session is never touched: no ``Set-Cookie``, no ``Vary: Cookie``, so caches can keep it;
-* the id is anything a visitor could type: an unknown id costs at most the new-product
-  allowance (``Purpose.PUBLIC``), and an unusable one is a 404 box saying what to use.
+* the session is never touched: no ``Set-Cookie``, no ``Vary: Cookie``; ``ETag``,
+  ``Last-Modified`` and 304s for caches (``affsite.web.public_cache``);
+* calls to action go through ``/go/<id>`` on this site (relative: the page is ours), so
+  clicks are counted and WordPress accepts them in a ``link`` message;
+* each page names its oEmbed endpoint (``<link rel="alternate" type="application/json+oembed">``)
+  so pasting its address into WordPress or any oEmbed consumer shows the boxes; the address
+  is absolute, from ``PUBLIC_URL`` (else the request's host, and then ``Vary: Host``);
+* ids are anything a visitor could type: an unknown id costs at most the new-product
+  allowance (``Purpose.PUBLIC``), and an address that cannot be drawn is a small page saying
+  what to use (404 for an unknown template or id, 400 for a bad query), never echoing it.
 
 Pages are drawn and kept by the renderer (``affsite.render``), keyed by all they show.
 """
@@ -19,22 +32,27 @@ Pages are drawn and kept by the renderer (``affsite.render``), keyed by all they
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from urllib.parse import quote
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, render_template, request
 from werkzeug.wrappers import Response
 
-from affsite.catalog import Purpose, get_catalog
+from affsite.catalog import ProductAnswer, Purpose, get_catalog
 from affsite.render import BoxSettings, BoxTemplate, Heading, Options, Page, get_renderer
 from affsite.render.urls import IMAGE_SOURCES, SANDBOX_MEDIA_PATH, origin
 from affsite.settings import Settings, settings_store
-from affsite.web.api import product_id_of
-from affsite.web.public_cache import cache_headers
+from affsite.web.box_query import BadBoxQuery, BoxQuery, choice, product_id_of, read_query
+from affsite.web.proxies import public_url
+from affsite.web.public_cache import public_answer, vary_on_host
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 
-IFRAME_OPTIONS = Options(heading=Heading.H1)
+# How long a page that cannot be drawn may be kept: long enough to spare us a flood of
+# the same bad address, short enough that a fixed setting shows soon.
+PROBLEM_CACHE_CONTROL = "public, max-age=300"
 
 
 def init_app(app: Flask) -> None:
@@ -42,7 +60,7 @@ def init_app(app: Flask) -> None:
 
 
 def content_security_policy(settings: Settings) -> str:
-    """The iframe page's CSP, with ``frame-ancestors`` from the allowed embedding sites.
+    """The embed pages' CSP, with ``frame-ancestors`` from the allowed embedding sites.
 
     Every source is an origin rebuilt from its parsed parts (``affsite.render.urls.origin``);
     a value that does not parse as one is left out, never copied, so a setting holding
@@ -63,7 +81,7 @@ def content_security_policy(settings: Settings) -> str:
     else:
         ancestors = "*"
     return (
-        f"default-src 'none'; img-src {images}; style-src 'self'; "
+        f"default-src 'none'; script-src 'self'; img-src {images}; style-src 'self'; "
         f"frame-ancestors {ancestors}; base-uri 'none'; form-action 'none'"
     )
 
@@ -79,28 +97,96 @@ def _assets() -> str:
 def iframe(product_id: str) -> Response:
     pid = product_id_of(product_id)
     settings = settings_store().load()
-    renderer = get_renderer()
     if pid is None:
         # Shown inside someone's page: a small box that says what to fix (never echoing the
         # address), framed like any box so the host site does not show a blocked frame.
-        page = renderer.page(Page.NOT_FOUND, (), settings, assets=_assets())
-        response = Response(page, 404, mimetype="text/html")
-        _embed_headers(response, settings)
-        response.headers["Cache-Control"] = "public, max-age=300"
-        return response
+        page = get_renderer().page(Page.NOT_FOUND, (), settings, assets=_assets())
+        return _problem_response(Response(page, 404, mimetype="text/html"), settings)
     answer = get_catalog().product(pid, purpose=Purpose.PUBLIC)
-    page = renderer.page(
+    return _page((answer,), settings, BoxTemplate.BOX, f"/embed/iframe/{pid}", BoxQuery(ids=(pid,)))
+
+
+@bp.get("/<name>")
+def template_page(name: str) -> Response:
+    """Products in the template ``name``, as a page for an iframe."""
+    settings = settings_store().load()
+    try:
+        template = choice(name, "template", BoxTemplate)
+    except BadBoxQuery as bad:
+        return _problem(bad, settings, 404)
+    try:
+        query = read_query(request.args, template=template)
+    except BadBoxQuery as bad:
+        return _problem(bad, settings, 400)
+    answers = get_catalog().products(list(query.ids), purpose=Purpose.PUBLIC)
+    path = f"/embed/{template.value}?{query.query_string()}"
+    return _page(answers, settings, template, path, query)
+
+
+def _page(
+    answers: Sequence[ProductAnswer],
+    settings: Settings,
+    template: BoxTemplate,
+    path: str,
+    query: BoxQuery,
+) -> Response:
+    # One product in a template with a title heading: its title is the page's h1.
+    heading = Heading.H1 if len(answers) == 1 and template is BoxTemplate.BOX else Heading.H2
+    options = Options(
+        heading=heading,
+        theme=query.theme,
+        field=query.field,
+        link_via=f"{request.script_root}/go/",
+    )
+    site = public_url()
+    page = get_renderer().page(
         Page.IFRAME,
-        (answer,),
+        answers,
         settings,
         assets=_assets(),
-        template=BoxTemplate.BOX,
-        options=IFRAME_OPTIONS,
+        template=template,
+        options=options,
+        discovery=_discovery(site, path),
     )
     response = Response(page, mimetype="text/html")
-    cache_headers(response, [answer])
     _embed_headers(response, settings)
-    return response
+    vary_on_host(response)
+    return public_answer(response, answers)
+
+
+def _discovery(site: str, path: str) -> str:
+    """The oEmbed discovery address for the page at ``path`` (its canonical form, built from
+    the checked query, never from the request's own text).
+
+    >>> _discovery("https://shop.example", "/embed/grid?ids=1,2&theme=dark")
+    'https://shop.example/oembed?url=https%3A%2F%2Fshop.example%2Fembed%2Fgrid%3Fids%3D1%2C2%26theme%3Ddark&format=json'
+    """
+    return f"{site}/oembed?url={quote(site + path, safe='')}&format=json"
+
+
+def _problem(bad: BadBoxQuery, settings: Settings, status: int) -> Response:
+    page = render_template(
+        "embed/problem.html",
+        title="This embed cannot be shown",
+        problem=_sentence(bad.error),
+        fix=bad.fix,
+        assets=_assets(),
+        language="en",
+    )
+    return _problem_response(Response(page, status, mimetype="text/html"), settings)
+
+
+def _sentence(text: str) -> str:
+    """
+    >>> _sentence("unknown theme")
+    'Unknown theme.'
+    """
+    return text[:1].upper() + text[1:] + "."
+
+
+def _problem_response(response: Response, settings: Settings) -> Response:
+    _embed_headers(response, settings)
+    return public_answer(response, (), cache_control=PROBLEM_CACHE_CONTROL)
 
 
 def _embed_headers(response: Response, settings: Settings) -> None:

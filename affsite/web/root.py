@@ -21,6 +21,9 @@ PICTURE_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 def init_app(app: Flask) -> None:
+    # Modules that add their routes to ``bp`` (imported here: they import ``bp`` from here).
+    from affsite.web import go, oembed, script_embed  # noqa: F401  (/go, /oembed, /embed.js)
+
     app.register_blueprint(bp)
 
 

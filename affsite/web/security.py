@@ -70,6 +70,8 @@ def _admin_headers(response: Response) -> Response:
     # Applied app-wide by path, so error pages and unknown /admin URLs get them too.
     if is_admin_path(request.path):
         for name, value in ADMIN_HEADERS.items():
+            if name == "Content-Security-Policy" and name in response.headers:
+                continue  # a page that needs its own policy (the preview's pictures) set it
             response.headers[name] = value
         response.headers.pop("Expires", None)
     return response

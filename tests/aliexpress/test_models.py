@@ -191,6 +191,26 @@ def test_to_dict_is_json_safe_and_round_trips() -> None:
     assert Product.from_dict(data) == product
 
 
+def test_a_cached_product_keeps_every_field() -> None:
+    """A product with every field set comes back whole from its cache entry: no field is
+    forgotten by ``from_dict`` (a box would lose its shop, video or delivery time)."""
+    product = Product.from_api(
+        raw_product(
+            1005004757833857,
+            product_video_url="https://video.aliexpress-media.com/play/1.mp4",
+            hot_product_commission_rate="9.5%",
+            first_level_category_name="Consumer Electronics",
+            second_level_category_id="63705",
+            shop_id="912345678",
+            shop_name="Example Audio Store",
+            ship_to_days="7-15",
+        )
+    )
+    unset = [name for name, value in product.to_dict().items() if value is None]
+    assert not unset, f"the sample should set every field: {unset}"
+    assert Product.from_dict(json.loads(json.dumps(product.to_dict()))) == product
+
+
 def test_sparse_product_round_trips() -> None:
     product = Product(id="9")
     assert Product.from_dict(json.loads(json.dumps(product.to_dict()))) == product

@@ -17,12 +17,13 @@ from .helpers import (
     CHROMIUM,
     CHROMIUM_ARGS,
     CSP_REPORTER,
+    HostSite,
     Problems,
     StartSite,
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, BrowserContext, Page
 
 
 @pytest.fixture
@@ -45,6 +46,39 @@ def start_site(tmp_path: Path, serve_wsgi: Callable[[Any], str]) -> StartSite:
         admin_password(app).set(ADMIN_PASSWORD)
         url: str = serve_wsgi(app)
         return url
+
+    return start
+
+
+@pytest.fixture
+def host_site(serve_wsgi: Callable[[Any], str]) -> HostSite:
+    """Another website (another origin: its own loopback port) serving fixed HTML pages.
+
+    ``host_site(body)`` serves one blog post around ``body`` and answers its URL;
+    ``host_site({"/path": html, ...})`` serves whole pages and answers the site's base URL.
+    """
+
+    def start(pages: str | dict[str, str]) -> str:
+        if isinstance(pages, str):
+            post = f"<!doctype html><html><body><h1>A blog post</h1>{pages}</body></html>"
+            served = {"/post": post}
+        else:
+            served = dict(pages)
+
+        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            path = environ.get("PATH_INFO", "")
+            html = served.get(path)
+            if path == "/favicon.ico":
+                start_response("204 No Content", [])
+                return []
+            if html is None:
+                start_response("404 Not Found", [("Content-Type", "text/plain")])
+                return [b"not found"]
+            start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+            return [html.encode()]
+
+        base = serve_wsgi(app)
+        return f"{base}/post" if isinstance(pages, str) else base
 
     return start
 
@@ -110,5 +144,17 @@ def page(browser: Browser, problems: Problems) -> Iterator[Page]:
     page.on("dialog", on_dialog)
     try:
         yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def axe_context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh context for the accessibility checks: it lets the test inject axe-core into
+    pages whose CSP allows no inline script (``bypass_csp``); nothing else is changed."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    context.set_default_timeout(15_000)
+    try:
+        yield context
     finally:
         context.close()

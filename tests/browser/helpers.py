@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
+    # No host name resolves but the loopback ones: whatever a page, a redirect or a bug
+    # asks for, nothing leaves the machine (routes in the tests answer for AliExpress).
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
@@ -34,6 +37,8 @@ CATALOG = Sandbox().catalog
 
 # start_site(settings=None) -> the base URL of a freshly started app (see conftest.py).
 StartSite = Callable[..., str]
+# host_site(body or {path: html}) -> another origin serving those pages (see conftest.py).
+HostSite = Callable[[str | dict[str, str]], str]
 
 # Every browser test module sets ``pytestmark = BROWSER_MARKS``.
 BROWSER_MARKS = [

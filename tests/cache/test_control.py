@@ -16,6 +16,7 @@ from affsite.cache import (
     CacheHealth,
     ControlStore,
     DiskStore,
+    StoreSite,
     open_control_cache,
     open_stores,
 )
@@ -96,7 +97,9 @@ def test_a_control_store_that_cannot_be_opened_opens_later(
         return open_control_cache(path)
 
     health = CacheHealth()
-    ctl = ControlStore("ctl", cache_dir / "ctl", opener, health, clock=clock)
+    ctl = ControlStore(
+        StoreSite(name="ctl", path=cache_dir / "ctl", opener=opener, health=health, clock=clock)
+    )
     assert ctl.not_shared_reason() is not None
     assert health.modes["ctl"] == "memory" and not health.limits_ok
     assert ctl.add("lock", "me") and not ctl.add("lock", "other")  # locks work per process

@@ -17,6 +17,7 @@ from affsite.cache import (
     CacheHealth,
     DiskStore,
     StoreError,
+    StoreSite,
     open_control_cache,
     open_stores,
     quarantine,
@@ -66,7 +67,11 @@ def test_failed_writes_are_dropped_and_counted(
 
 
 def test_atomic_on_a_broken_disk_store_raises_store_error(tmp_path: Path) -> None:
-    store = DiskStore("ctl", tmp_path / "ctl", open_control_cache, CacheHealth())
+    store = DiskStore(
+        StoreSite(
+            name="ctl", path=tmp_path / "ctl", opener=open_control_cache, health=CacheHealth()
+        )
+    )
 
     def boom(tx: object) -> None:
         raise sqlite3.OperationalError("database or disk is full")
@@ -78,7 +83,9 @@ def test_atomic_on_a_broken_disk_store_raises_store_error(tmp_path: Path) -> Non
 
 def test_a_failed_read_is_a_miss_or_a_store_error_for_who_asks(tmp_path: Path) -> None:
     health = CacheHealth()
-    store = DiskStore("ctl", tmp_path / "ctl", open_control_cache, health)
+    store = DiskStore(
+        StoreSite(name="ctl", path=tmp_path / "ctl", opener=open_control_cache, health=health)
+    )
 
     class Broken:
         def get(self, *args: object, **kwargs: object) -> None:
@@ -99,7 +106,11 @@ def test_corruption_found_while_running_is_quarantined_once_per_interval(
     tmp_path: Path, clock: FakeClock
 ) -> None:
     health = CacheHealth()
-    store = DiskStore("ctl", tmp_path / "ctl", open_control_cache, health, clock=clock)
+    store = DiskStore(
+        StoreSite(
+            name="ctl", path=tmp_path / "ctl", opener=open_control_cache, health=health, clock=clock
+        )
+    )
 
     class Corrupt:
         def get(self, *args: object, **kwargs: object) -> None:

@@ -188,13 +188,17 @@ def test_demo_products_keep_their_pictures_when_read_back_from_the_cache(
     catalog = Catalog(
         settings=Settings, stores=open_stores(tmp_path / "cache"), client_factory=client_factory()
     )
+    # Another worker on the same cache: nothing decoded yet, it reads the product back.
+    worker = Catalog(
+        settings=Settings, stores=open_stores(tmp_path / "cache"), client_factory=client_factory()
+    )
     pid = "1005004757833857"
     try:
         fetched = catalog.product(pid, purpose=Purpose.PAGE)
-        catalog._decoded = type(catalog._decoded)(8)  # a fresh worker: nothing decoded yet
-        cached = catalog.product(pid, purpose=Purpose.PAGE)
+        cached = worker.product(pid, purpose=Purpose.PAGE)
     finally:
         catalog.close()
+        worker.close()
     assert (fetched.status, cached.status) == (Status.MISS, Status.HIT)
     assert fetched.product and cached.product
     assert cached.product.image == fetched.product.image

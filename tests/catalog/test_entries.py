@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import random
+import stat
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from affsite.cache import MemoryStore
 from affsite.catalog import Failure, Reason
+from affsite.catalog import entries as entries_module
 from affsite.catalog.entries import (
     STORE_GRACE,
     Entries,
     Entry,
+    Generation,
     entry_key,
     jitter_factor,
     memo_key,
@@ -99,3 +104,62 @@ def test_a_memo_that_cannot_be_read_is_no_failure(clock: FakeClock, memo: object
     ctl = MemoryStore(clock=clock)
     ctl.set(memo_key("ns", "1"), memo)
     assert Entries(MemoryStore("data", clock=clock), ctl).failure("ns", "1", clock()) is None
+
+
+# --- the generation: what tells a process that what it remembers is still the store's -------
+
+
+def test_every_write_and_clear_moves_the_generation_on_for_every_process(tmp_path: Path) -> None:
+    path = tmp_path / "entries.generation"
+    mine, theirs = Generation(path), Generation(path)  # two processes, one cache folder
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    entries = Entries(MemoryStore(), MemoryStore(), mine)
+    seen = {theirs.current()}
+    entry = Entry.make({"id": "1"}, now=0.0, settings=SETTINGS, factor=1.0)
+    for _ in range(3):  # within one tick of the file system's clock, too
+        entries.write("ns", "1", entry, now=0.0)
+        seen.add(theirs.current())
+    entries.clear()
+    seen.add(theirs.current())
+    assert None not in seen and len(seen) == 5
+
+
+def test_a_generation_that_cannot_be_moved_on_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "entries.generation"
+    generation = Generation(path)
+    real_open = os.open
+
+    def full_disk(name: str, flags: int, mode: int = 0o777) -> int:
+        if str(name) == str(path) and flags & os.O_APPEND:
+            raise OSError(28, "No space left on device")
+        return real_open(name, flags, mode)
+
+    monkeypatch.setattr(os, "open", full_disk)
+    generation.bump()
+    assert not path.exists()
+    assert generation.current() is None  # nobody answers from memory now
+    monkeypatch.undo()
+    generation.bump()  # the next change brings it back
+    assert generation.current() is not None
+
+
+def test_the_generation_file_starts_afresh_when_it_grows_large(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(entries_module, "GENERATION_MAX_BYTES", 3)
+    path = tmp_path / "entries.generation"
+    generation = Generation(path)
+    seen = [generation.current()]
+    for _ in range(5):
+        generation.bump()
+        seen.append(generation.current())
+    assert path.stat().st_size < 3
+    assert None not in seen and len(set(seen)) == len(seen)
+
+
+def test_without_a_cache_folder_there_is_no_generation() -> None:
+    generation = Generation(None)
+    generation.bump()
+    assert generation.current() is None

@@ -231,3 +231,16 @@ def test_the_short_link_follower_is_the_one_the_catalog_was_given(
         resolution = built.follow("https://s.click.aliexpress.com/e/_abc")
     assert resolution.id == "1005004757833857"
     assert made == [catalog.stores.data], "handed the site's cache to remember answers in"
+
+
+def test_settings_read_earlier_in_a_request_are_the_ones_answered_with(
+    catalog: Catalog, sandbox: Sandbox, settings: SettingsBox, promotable: list[str]
+) -> None:
+    # A caller that draws the answers reads the settings once and hands them in: a save
+    # landing in between must not make the answers and the drawing disagree.
+    read_earlier = catalog.settings()
+    settings.save(tracking_id="site_two")
+    answer = catalog.product(promotable[0], purpose=Purpose.PUBLIC, settings=read_earlier)
+    assert answer.status == Status.MISS
+    [call] = [c for c in sandbox.calls_snapshot() if c.method == DETAIL]
+    assert call.params["tracking_id"] != "site_two"

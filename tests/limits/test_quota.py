@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from affsite.cache import CacheHealth, CacheStores, DiskStore, open_control_cache, open_stores
+from affsite.cache import (
+    CacheHealth,
+    CacheStores,
+    DiskStore,
+    StoreSite,
+    open_control_cache,
+    open_stores,
+)
 from affsite.clock import FakeClock
 from affsite.limits import (
     DailyQuota,
@@ -62,7 +69,11 @@ def test_two_processes_share_one_quota_counter(tmp_path: Path, clock: FakeClock)
 
 
 def test_a_count_that_cannot_be_written_refuses_the_call(tmp_path: Path, clock: FakeClock) -> None:
-    store = DiskStore("ctl", tmp_path / "ctl", open_control_cache, CacheHealth())
+    store = DiskStore(
+        StoreSite(
+            name="ctl", path=tmp_path / "ctl", opener=open_control_cache, health=CacheHealth()
+        )
+    )
 
     def full(*args: object, **kwargs: object) -> object:
         raise sqlite3.OperationalError("database or disk is full")

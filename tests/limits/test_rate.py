@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from affsite.cache import CacheHealth, CacheStores, DiskStore, open_control_cache, open_stores
+from affsite.cache import (
+    CacheHealth,
+    CacheStores,
+    DiskStore,
+    StoreSite,
+    open_control_cache,
+    open_stores,
+)
 from affsite.clock import FakeClock
 from affsite.limits import LimitsUnavailable, RateLimited, RateLimiter
 
@@ -40,7 +47,11 @@ def test_a_new_process_does_not_refill_the_bucket(tmp_path: Path, clock: FakeClo
 def test_a_bucket_that_cannot_be_written_refuses_instead_of_waving_through(
     tmp_path: Path, clock: FakeClock
 ) -> None:
-    store = DiskStore("ctl", tmp_path / "ctl", open_control_cache, CacheHealth())
+    store = DiskStore(
+        StoreSite(
+            name="ctl", path=tmp_path / "ctl", opener=open_control_cache, health=CacheHealth()
+        )
+    )
 
     def full(*args: object, **kwargs: object) -> object:
         raise sqlite3.OperationalError("database or disk is full")

@@ -1,12 +1,17 @@
-"""What the settings contribute to a box: disclosure, language, where demo pictures live."""
+"""What the settings contribute to a box: disclosure, language (and its direction), where
+demo pictures live, and the display settings."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
+
+import pytest
 
 from affsite.render.box_settings import BoxSettings, demo_media
+from affsite.render.choices import BoxTemplate, Theme, Unavailable
 from affsite.render.urls import SANDBOX_MEDIA_PATH
-from affsite.settings import Settings
+from affsite.settings import LANGUAGES, Settings
 
 LIVE = Settings(app_key="500000", app_secret="s" * 32, tracking_id="t1")
 
@@ -38,3 +43,36 @@ def test_only_what_a_box_shows_is_part_of_the_key() -> None:
     assert BoxSettings.of(replace(LIVE, disclosure="Ad.")) != base
     assert BoxSettings.of(replace(LIVE, language="DE")) != base
     assert hash(base) == hash(BoxSettings.of(LIVE))
+
+
+def test_the_display_settings_are_part_of_the_key_as_allow_listed_values() -> None:
+    base = BoxSettings.of(LIVE)
+    assert (base.template, base.theme, base.unavailable, base.json_ld) == (
+        BoxTemplate.BOX,
+        Theme.LIGHT,
+        Unavailable.MESSAGE,
+        False,
+    )
+    changed: dict[str, Any] = {
+        "box_template": "table",
+        "box_theme": "auto",
+        "button_text": "Check price",
+        "unavailable_display": "hide",
+        "json_ld": True,
+    }
+    for name, value in changed.items():
+        assert BoxSettings.of(replace(LIVE, **{name: value})) != base, name
+    with pytest.raises(ValueError):
+        BoxSettings(language="EN", disclosure="", theme="neon")  # type: ignore[arg-type]
+
+
+def test_hebrew_and_arabic_are_written_right_to_left() -> None:
+    assert [BoxSettings.of(replace(LIVE, language=code)).direction for code in LANGUAGES] == [
+        "rtl" if code in ("AR", "HE", "IW") else "ltr" for code in LANGUAGES
+    ]
+
+
+def test_a_blank_button_text_is_the_default() -> None:
+    assert BoxSettings(language="EN", disclosure="", button_text=" \u202e ").button_text == (
+        "View on AliExpress"
+    )

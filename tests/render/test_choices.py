@@ -6,8 +6,19 @@ import dataclasses
 
 import pytest
 
-from affsite.render.choices import BoxTemplate, Heading, Options, Page
+from affsite.render.choices import (
+    MAX_BUTTON_TEXT,
+    BoxField,
+    BoxTemplate,
+    Heading,
+    LinkTarget,
+    Options,
+    Page,
+    Theme,
+    Unavailable,
+)
 from affsite.resources import template_folder
+from affsite.settings.display import BOX_TEMPLATES, BOX_THEMES, UNAVAILABLE_DISPLAYS
 
 
 @pytest.mark.parametrize(
@@ -36,3 +47,71 @@ def test_options_are_frozen_keyword_values_usable_as_keys() -> None:
         options.heading = Heading.H2  # type: ignore[misc]
     with pytest.raises(ValueError):
         Heading("script")
+
+
+def test_options_take_allowed_names_only_and_hold_enum_members() -> None:
+    options = Options(theme="dark", field="title", target="same_tab")  # type: ignore[arg-type]
+    assert options.theme is Theme.DARK and options.field is BoxField.TITLE
+    assert options.target is LinkTarget.SAME_TAB
+    assert options == Options(theme=Theme.DARK, field=BoxField.TITLE, target=LinkTarget.SAME_TAB)
+    for bad in ({"theme": "neon"}, {"field": "commission_rate"}, {"target": "_parent"}):
+        with pytest.raises(ValueError):
+            Options(**bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "//evil.example/go/",
+        "javascript:alert(1)//",
+        "/go",
+        "go/",
+        "https://a@b.example/go/",
+        "https://b.example/go/?to=x/",
+        "https://b.example/go/#/",
+        "https://b.example\\@evil.example/",
+        "/go/ /",
+        "data:text/html,x/",
+    ],
+)
+def test_a_link_base_is_a_path_or_an_origin_with_a_path(base: str) -> None:
+    with pytest.raises(ValueError):
+        Options(link_via=base)
+
+
+def test_link_bases_for_our_own_pages_and_other_sites() -> None:
+    assert Options(link_via="/go/").link_via == "/go/"
+    assert Options(link_via="/shop/go/").link_via == "/shop/go/"
+    assert Options(link_via="https://boxes.example:8443/go/").link_via == (
+        "https://boxes.example:8443/go/"
+    )
+    assert Options().link_via is None
+
+
+@pytest.mark.parametrize(
+    "root", ["/shop", "https://shop.example/", "//shop.example", "https://a@b.example", "x"]
+)
+def test_a_media_root_is_an_absolute_site_address(root: str) -> None:
+    with pytest.raises(ValueError):
+        Options(media_root=root)
+    assert Options(media_root="https://shop.example/s").media_root == "https://shop.example/s"
+
+
+def test_button_text_is_one_clean_line_and_capped() -> None:
+    assert Options(button_text="  Buy\n\tnow \u202e\u200b ").button_text == "Buy now"
+    assert Options(button_text="x" * 500).button_text == "x" * MAX_BUTTON_TEXT
+    assert Options(button_text=" \n ").button_text is None  # blank: the site's text
+
+
+def test_the_settings_offer_exactly_the_renderers_choices() -> None:
+    assert [value for value, _ in BOX_TEMPLATES] == [t.value for t in BoxTemplate]
+    assert [value for value, _ in BOX_THEMES] == [t.value for t in Theme]
+    assert [value for value, _ in UNAVAILABLE_DISPLAYS] == [u.value for u in Unavailable]
+
+
+def test_inline_templates_are_the_ones_that_fit_in_a_sentence() -> None:
+    assert {t for t in BoxTemplate if t.inline} == {
+        BoxTemplate.BUTTON,
+        BoxTemplate.LINK,
+        BoxTemplate.FIELD,
+    }

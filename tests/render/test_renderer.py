@@ -27,9 +27,11 @@ SETTINGS = Settings()
 
 
 def counting_renderer(tmp_path: Path, box: str) -> tuple[Renderer, list[str]]:
-    """A renderer whose box template is ``box`` and can count how often it is drawn."""
+    """A renderer whose box template is ``box`` (its root element drawn as nothing but the
+    products) and can count how often it is drawn; ``pid`` is the product's id."""
     (tmp_path / "boxes").mkdir()
-    (tmp_path / "boxes" / "box.html").write_text(box)
+    (tmp_path / "boxes" / "box.html").write_text("{% set pid = (p or missing).id %}" + box)
+    (tmp_path / "boxes" / "_frame.html").write_text("{{ items }}")
     drawn: list[str] = []
 
     def count(pid: str) -> str:
@@ -46,19 +48,22 @@ def test_a_box_shows_the_product_with_its_compliance_details(renderer: Renderer)
     assert isinstance(html, Markup)
     assert f'data-product-id="{EARBUDS}"' in html
     assert '<span class="product-price-now">$12.34</span>' in html
-    assert '<s class="product-price-was" aria-label="was $24.68">$24.68</s>' in html
+    assert (
+        '<s class="product-price-was"><span class="visually-hidden">was </span>$24.68</s>' in html
+    )
     assert '<time datetime="2023-11-14T22:13:20Z">14 Nov 2023, 22:13 UTC</time>' in html
     assert 'href="https://s.click.aliexpress.com/e/_DDVNpw0U"' in html
     assert 'rel="sponsored nofollow noopener" target="_blank"' in html
     assert "(opens in a new tab)" in html
     assert 'width="220" height="220" loading="lazy"' in html
     assert SETTINGS.disclosure in html
-    assert '<h3 class="product-title">Wireless Earbuds</h3>' in html
+    assert '<h3 class="product-title" dir="auto">Wireless Earbuds</h3>' in html
+    assert html.startswith('<div class="affsite affsite-box affsite-theme-light" dir="ltr">')
 
 
 def test_options_choose_the_heading(renderer: Renderer) -> None:
     html = renderer.products([answer()], SETTINGS, BoxTemplate.BOX, Options(heading=Heading.H1))
-    assert '<h1 class="product-title">' in html
+    assert '<h1 class="product-title" dir="auto">' in html
 
 
 def test_a_stale_price_says_it_may_have_changed(renderer: Renderer) -> None:
@@ -121,8 +126,8 @@ def test_a_price_no_one_can_write_shows_no_price_and_the_rest_of_the_box(
 def test_a_product_that_cannot_be_drawn_is_its_fallback_and_the_others_are_drawn(
     renderer: Renderer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # Comparing a signalling NaN raises decimal.InvalidOperation inside the template (and the
-    # answer cannot even be hashed, so it cannot be kept either).
+    # Comparing a signalling NaN raises decimal.InvalidOperation while the view is made (and
+    # the answer cannot even be hashed, so it cannot be kept either).
     bad = answer(MUG, original_price=Money(Decimal("sNaN"), "USD"))
     with caplog.at_level(logging.ERROR, logger="affsite.render.renderer"):
         html = renderer.products([answer(), bad, answer("1005001")], SETTINGS)
@@ -139,8 +144,8 @@ def test_a_failing_product_is_logged_once_and_its_fallback_kept(
 ) -> None:
     renderer, drawn = counting_renderer(
         tmp_path,
-        "{{ drawn(id) }}{% if product and product.title == 'boom' %}{{ 1 // 0 }}{% endif %}"
-        "[{{ id }}:{{ 'product' if product else 'fallback' }}]",
+        "{{ drawn(pid) }}{% if p and p.title == 'boom' %}{{ 1 // 0 }}{% endif %}"
+        "[{{ pid }}:{{ 'product' if p else 'fallback' }}]",
     )
     bad = answer(MUG, title="boom")
     with caplog.at_level(logging.ERROR, logger="affsite.render.renderer"):
@@ -162,7 +167,7 @@ def test_when_even_the_fallback_fails_a_plain_box_is_shown(tmp_path: Path) -> No
 
 
 def test_a_box_is_drawn_once_for_everything_it_shows(tmp_path: Path) -> None:
-    renderer, drawn = counting_renderer(tmp_path, "{{ drawn(id) }}{{ look.disclosure }}")
+    renderer, drawn = counting_renderer(tmp_path, "{{ drawn(pid) }}{{ look.disclosure }}")
     one = answer()
     for _ in range(3):
         renderer.products([one], SETTINGS)
@@ -185,7 +190,7 @@ def test_settings_may_be_given_as_box_settings(renderer: Renderer) -> None:
 
 
 def test_kept_boxes_are_bounded(tmp_path: Path) -> None:
-    renderer, drawn = counting_renderer(tmp_path, "{{ drawn(id) }}")
+    renderer, drawn = counting_renderer(tmp_path, "{{ drawn(pid) }}")
     renderer = Renderer(renderer.environment, max_fragments=2)
     for pid in ("1001", "1002", "1003", "1001"):
         renderer.products([answer(pid)], SETTINGS)
@@ -209,3 +214,71 @@ def test_the_not_found_page_shows_no_product(renderer: Renderer) -> None:
     page = renderer.page(Page.NOT_FOUND, (), SETTINGS, assets="/shop/static")
     assert "This embed address does not name a product." in page
     assert 'href="/shop/static/css/embed.css?v=' in page
+
+
+def test_every_display_setting_is_a_new_drawing(tmp_path: Path) -> None:
+    renderer, drawn = counting_renderer(tmp_path, "{{ drawn(pid) }}{{ button_text }}")
+    one = answer()
+    renderer.products([one], SETTINGS)
+    for change in (
+        {"box_theme": "dark"},
+        {"button_text": "Buy"},
+        {"unavailable_display": "link"},
+        {"json_ld": True},
+    ):
+        renderer.products([one], replace(SETTINGS, **change))
+    assert len(drawn) == 5
+    renderer.products([one], SETTINGS, BoxTemplate.BOX, Options(button_text="Go"))
+    renderer.products([one], SETTINGS, BoxTemplate.BOX, Options(link_via="/go/"))
+    assert len(drawn) == 7
+
+
+def test_the_root_element_is_drawn_once_per_template_options_and_settings(
+    renderer: Renderer,
+) -> None:
+    first = renderer.products([answer()], SETTINGS, BoxTemplate.TABLE)
+    environment = renderer.environment
+    loads: list[str] = []
+    original = environment.get_template
+
+    def counting(name: str, *args: object, **kwargs: object) -> object:
+        loads.append(name)
+        return original(name)
+
+    environment.get_template = counting  # type: ignore[method-assign,assignment]
+    again = renderer.products([answer(), answer("1005001")], SETTINGS, BoxTemplate.TABLE)
+    assert "boxes/table.html" in loads  # the new product ...
+    assert "boxes/_frame.html" not in loads  # ... in the kept frame
+    assert again.startswith(first.split("<tr", 1)[0])
+
+
+def test_nothing_to_show_is_no_markup_at_all(renderer: Renderer) -> None:
+    assert renderer.products([], SETTINGS) == ""
+    hidden = replace(SETTINGS, unavailable_display="hide")
+    assert renderer.products([unavailable(MUG)], hidden, BoxTemplate.GRID) == ""
+    assert 'class="affsite affsite-grid' in renderer.products(
+        [unavailable(MUG), answer()], hidden, BoxTemplate.GRID
+    )
+
+
+def test_a_page_gets_the_look_and_its_discovery_address(tmp_path: Path) -> None:
+    (tmp_path / "boxes").mkdir()
+    (tmp_path / "boxes" / "box.html").write_text("[box]")
+    (tmp_path / "boxes" / "_frame.html").write_text("{{ items }}")
+    (tmp_path / "embed").mkdir()
+    (tmp_path / "embed" / "iframe.html").write_text(
+        "{{ boxes }}|{{ look.direction }}|{{ template }}|{{ options.heading }}|{{ discovery }}"
+    )
+    renderer = Renderer(make_environment(tmp_path))
+    look = replace(SETTINGS, language="HE")
+    page = renderer.page(Page.IFRAME, [answer()], look, assets="/s", discovery="https://x/o")
+    assert page == "[box]|rtl|box|h3|https://x/o"
+    other = renderer.page(Page.IFRAME, [answer()], look, assets="/s", discovery="https://y/o")
+    assert other.endswith("https://y/o")
+
+
+def test_the_stylesheet_is_read_from_the_apps_static_folder(tmp_path: Path) -> None:
+    (tmp_path / "css").mkdir()
+    (tmp_path / "css" / "box.css").write_text(".affsite{}")
+    renderer = Renderer(make_environment(tmp_path), static=tmp_path)
+    assert renderer.stylesheet() == ".affsite{}"

@@ -101,6 +101,46 @@ def test_loads_are_cached_until_the_file_changes(
     assert reads == []
 
 
+def test_a_load_reads_neither_the_file_nor_the_environment_when_nothing_changed(
+    store: SettingsStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What every request does, twice: it must cost one stat, not 16 variable look-ups.
+    monkeypatch.setenv("AFFSITE_COUNTRY", "DE")
+    store.save({"tracking_id": "blog_1"})
+    store.load()
+    reads: list[str] = []
+    original = type(os.environ).__getitem__
+
+    def counting(self: object, name: str) -> str:
+        reads.append(name)
+        return original(self, name)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(os.environ), "__getitem__", counting)
+    for _ in range(5):
+        assert (store.load().country, store.load().tracking_id) == ("DE", "blog_1")
+    assert reads == []
+
+
+def test_a_variable_this_process_sets_or_removes_is_seen_on_the_next_load(
+    store: SettingsStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.save({"country": "FR"})
+    assert store.load().country == "FR"
+    monkeypatch.setenv("AFFSITE_COUNTRY", "DE")
+    assert store.load().country == "DE"
+    assert store.load().country == "DE"
+    monkeypatch.delenv("AFFSITE_COUNTRY")
+    assert store.load().country == "FR"
+
+
+def test_a_given_environment_is_read_when_the_store_opens(instance: Path) -> None:
+    environ = {"AFFSITE_COUNTRY": "de"}
+    store = SettingsStore(instance, environ=environ)
+    environ["AFFSITE_COUNTRY"] = "nl"  # a mapping handed in is the environment it opened with
+    assert store.state().settings.country == "DE"
+    assert dict(store.state().env_fields) == {"country": "AFFSITE_COUNTRY"}
+
+
 def test_environment_wins_over_the_file_and_is_reported(
     store: SettingsStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

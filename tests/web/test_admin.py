@@ -452,3 +452,37 @@ def test_the_dashboard_says_why_gateway_calls_are_stopped(
     assert "free disk space or fix permissions" in alert  # ...and what to do
     gateway = page.split('id="gateway"', 1)[1].split("</section>", 1)[0]
     assert "Stopped" in gateway
+
+
+def test_the_dashboard_shows_clicks_per_product_and_day_with_titles_escaped(
+    admin: FlaskClient,
+) -> None:
+    # A seller-written title with markup, and a click whose headers carry markup (the
+    # Pretty Links pattern, CVE-2019-25147): titles are escaped, headers never stored.
+    hostile = "1005006188820412"  # "<script>alert(1)</script> Smart Watch ..."
+    for _ in range(4):
+        assert admin.get(f"/embed/iframe/{hostile}").status_code == 200
+    marker = '"><x-marker onerror=alert(1)>'
+    browser = "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0"
+    response = admin.get(
+        f"/go/{hostile}?ref={marker}",
+        headers={"User-Agent": f"{browser} {marker}", "Referer": f"https://x.example/{marker}"},
+    )
+    assert response.status_code == 302
+    admin.get(f"/go/{hostile}", headers={"User-Agent": browser})
+
+    page = admin.get("/admin/").get_data(as_text=True)
+
+    table = page.split('id="clicks-table"', 1)[1].split("</table>", 1)[0]
+    row = next(r for r in table.split("<tr>") if hostile in r)
+    cells = [unescape(c) for c in re.findall(r'<td class="num">([^<]*)</td>', row)]
+    assert cells == ["0"] * 6 + ["2", "2", "4", "50.0%"]  # 7 days (today last), totals
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Smart Watch" in row
+    assert "<script>alert(1)" not in page
+    assert "x-marker" not in page
+
+
+def test_the_dashboard_says_when_nothing_was_clicked(admin: FlaskClient) -> None:
+    page = admin.get("/admin/").get_data(as_text=True)
+    assert 'id="clicks-none"' in page
+    assert 'id="clicks-table"' not in page

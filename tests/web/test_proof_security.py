@@ -34,6 +34,7 @@ from .helpers import ADMIN_PASSWORD, CANARY_SECRET, log_in, password_store, sett
 PUBLIC = "public"  # anyone, no session needed, never changes settings
 LOGIN = "login"  # the one admin endpoint open to anonymous visitors
 ADMIN = "admin"  # the signed-in admin only
+TOKEN = "token"  # callers with an API token from the settings page, never a cookie
 
 ROUTES = {
     "static": PUBLIC,
@@ -41,8 +42,15 @@ ROUTES = {
     "root.healthz": PUBLIC,
     "root.favicon": PUBLIC,
     "root.sandbox_media": PUBLIC,
+    "root.go": PUBLIC,
+    "root.embed_script": PUBLIC,
+    "root.embeds": PUBLIC,
+    "root.oembed": PUBLIC,
     "api.products": PUBLIC,
+    "api.snippet": PUBLIC,
+    "expand_api.expand": TOKEN,
     "embed.iframe": PUBLIC,
+    "embed.template_page": PUBLIC,
     "admin.login": LOGIN,
     "admin.logout": ADMIN,
     "admin.dashboard": ADMIN,
@@ -51,6 +59,9 @@ ROUTES = {
     "admin.reveal_secret": ADMIN,
     "admin.test_connection": ADMIN,
     "admin.add_products": ADMIN,
+    "admin.create_api_token": ADMIN,
+    "admin.revoke_api_token": ADMIN,
+    "admin.preview": ADMIN,
     "admin._unknown": ADMIN,
 }
 # Admin actions that change something: GET must never reach them.
@@ -59,6 +70,8 @@ STATE_CHANGING = [
     "/admin/settings/test-connection",
     "/admin/settings/products",
     "/admin/settings/reveal",
+    "/admin/settings/api-tokens",
+    "/admin/settings/api-tokens/revoke",
 ]
 SAMPLE_ARGUMENTS = {
     "filename": "css/affsite.css",

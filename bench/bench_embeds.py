@@ -1,0 +1,653 @@
+"""Benchmark: warm requests per second of the public embed routes under ``affsite serve``,
+against a minimal Flask app handing over the same bytes, side by side in one run.
+
+Prints a markdown section. Run::
+
+    apt-get install wrk          # the load generator (Debian package); optional, see below
+    .venv/bin/python bench/bench_embeds.py [--runs 3] [--duration 8]
+
+What it does, on 127.0.0.1 only:
+
+1. Starts ``affsite serve --workers 1 --threads 4`` in demo mode (no credentials: products
+   come from the built-in sandbox, in process) with a fresh instance folder, and asks each
+   route twice, so the answers measured are warm: cached product, drawn box. A warm answer
+   never reaches the gateway, so demo mode measures what a live site's warm path costs.
+2. Records each route's answer (status, headers, body) and starts the baseline: a minimal
+   Flask app, one route, returning those exact bytes with those exact headers, under the same
+   gunicorn settings (``affsite.cli.server.gunicorn_options``: same worker class, one worker,
+   same threads, keep-alive, access log). The ratio affsite ÷ baseline is what the app's own
+   work costs: 1.0 would be an answer as cheap as handing over bytes already drawn.
+3. For every route, each server in turn: 2 s of warm-up, then ``--runs`` runs of
+   ``--duration`` seconds with ``wrk -t1 -c32 --latency``; the median run counts. Servers run
+   on CPU 1 and the load generator on CPU 0 (``taskset``) when the machine has both.
+
+Without wrk a Python keep-alive load generator (threads, ``http.client``) is used instead; it
+saturates long before wrk does, so its ratios read closer to 1 than they are (say so when
+quoting them). Every loop is bounded by count and time; servers are started and stopped by
+their process id, each on a port that was free and is checked to answer as the expected server.
+
+Routes that are not there yet (a 404 for the route itself) are listed as such and skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import dataclasses
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import timeit
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+# A product the sandbox has (see affsite.aliexpress.sandbox), and a few for multi-product views.
+PRODUCT = "1005004757833857"
+GRID = ["1005004757833857", "33006951782", "1005006188820412", "1005005734219905"]
+WORKERS = 1
+THREADS = 4
+CONNECTIONS = 32
+WARMUP_SECONDS = 2.0
+START_SECONDS = 30.0
+TARGET = 0.9
+# Set by gunicorn for any app, so not part of "the same headers".
+SERVER_HEADERS = {"content-length", "date", "server", "connection", "transfer-encoding"}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, kw_only=True)
+class Route:
+    name: str
+    path: str
+    note: str = ""
+
+
+def routes(grid: list[str]) -> list[Route]:
+    ids = ",".join(grid)
+    return [
+        Route(name="iframe, one product", path=f"/embed/iframe/{PRODUCT}"),
+        Route(name="JSON API, one product", path=f"/api/v1/products?ids={PRODUCT}"),
+        Route(name=f"JSON API, {len(grid)} products", path=f"/api/v1/products?ids={ids}"),
+        Route(name="snippet, box", path=f"/api/v1/snippet?ids={PRODUCT}&template=box"),
+        Route(
+            name=f"snippet, grid of {len(grid)}", path=f"/api/v1/snippet?ids={ids}&template=grid"
+        ),
+        Route(name="embed page, box", path=f"/embed/box?ids={PRODUCT}"),
+        Route(name=f"embed page, grid of {len(grid)}", path=f"/embed/grid?ids={ids}"),
+    ]
+
+
+# --- servers ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Answer:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def fetch(base: str, path: str, timeout: float = 10.0) -> Answer:
+    parts = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return Answer(status=response.status, headers=response.getheaders(), body=response.read())
+    finally:
+        conn.close()
+
+
+def comparable_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in headers if k.lower() not in SERVER_HEADERS]
+
+
+@dataclass
+class Server:
+    """A server process we started (stopped by its process id, never by name)."""
+
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of process ``pid`` and all its descendants, from /proc:
+    unlike requests per second, it does not depend on what else the machine runs."""
+    total = 0
+    todo = [pid]
+    for _ in range(1000):  # bounded: a server has a handful of processes
+        if not todo:
+            break
+        current = todo.pop()
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children = (task / "children").read_text().split()
+                todo.extend(int(child) for child in children)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def pinned(command: list[str], cpu: int | None) -> list[str]:
+    if cpu is None:
+        return command
+    return ["taskset", "-c", str(cpu), *command]
+
+
+def start_server(
+    name: str, command: list[str], env: dict[str, str], port: int, folder: Path, identity: str
+) -> Server:
+    """Start ``command`` (listening on ``port``) and wait until ``/healthz`` answers with
+    ``identity`` in its body (another process on the port would not). Bounded: about 30 s."""
+    url = f"http://127.0.0.1:{port}"
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+        raise RuntimeError(f"something already listens on 127.0.0.1:{port}")
+    log = folder / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, cwd=folder, stdout=out, stderr=out)
+    server = Server(name, url, process, log)
+    (folder / f"{name}.pid").write_text(f"{process.pid}\n")
+    deadline = time.monotonic() + START_SECONDS
+    for _ in range(int(START_SECONDS / 0.1)):
+        if process.poll() is not None or time.monotonic() > deadline:
+            break
+        try:
+            answer = fetch(url, "/healthz", timeout=2)
+            if answer.status == 200 and identity.encode() in answer.body:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"{name} did not start:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSITE_")}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
+
+
+def start_affsite(folder: Path, cpu: int | None) -> Server:
+    port = free_port()
+    instance = folder / "instance"
+    command = [sys.executable, "-c", "from affsite.cli import main; main()", "serve"]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS)]
+    command += ["--threads", str(THREADS)]
+    env = clean_env(AFFSITE_INSTANCE=str(instance))
+    return start_server("affsite", pinned(command, cpu), env, port, folder, '"demo_mode":true')
+
+
+def start_baseline(folder: Path, answers: dict[str, Answer], cpu: int | None) -> Server:
+    port = free_port()
+    spec = folder / "baseline.json"
+    spec.write_text(
+        json.dumps(
+            {
+                path: {
+                    "status": a.status,
+                    "headers": comparable_headers(a.headers),
+                    "body": base64.b64encode(a.body).decode("ascii"),
+                }
+                for path, a in answers.items()
+            }
+        )
+    )
+    command = [sys.executable, str(Path(__file__).resolve()), "--serve-baseline", str(spec)]
+    command += ["--bind", f"127.0.0.1:{port}"]
+    return start_server("baseline", pinned(command, cpu), clean_env(), port, folder, "baseline")
+
+
+def serve_baseline(spec_path: str, bind: str) -> int:
+    """The baseline server (run in its own process by ``start_baseline``)."""
+    from flask import Flask, Response, request
+    from gunicorn.app.base import BaseApplication
+
+    from affsite.cli.server import DEFAULT_REQUEST_TIMEOUT, gunicorn_options
+
+    spec = json.loads(Path(spec_path).read_text())
+    answers = {
+        path: (base64.b64decode(a["body"]), a["status"], [tuple(h) for h in a["headers"]])
+        for path, a in spec.items()
+    }
+    app = Flask("baseline")
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # as affsite's, for the request reader
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return Response(b'{"server":"baseline"}', mimetype="application/json")
+
+    @app.get("/<path:_path>")
+    def recorded(_path: str) -> Response:
+        query = request.query_string.decode("latin-1")
+        body, status, headers = answers[request.path + ("?" + query if query else "")]
+        return Response(body, status, headers)
+
+    options = gunicorn_options(
+        app,
+        bind=bind,
+        workers=WORKERS,
+        threads=THREADS,
+        timeout=30,
+        request_timeout=DEFAULT_REQUEST_TIMEOUT,
+    )
+
+    class Baseline(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+            if "control_socket_disable" in self.cfg.settings:
+                self.cfg.set("control_socket_disable", True)
+
+        def load(self) -> Flask:
+            return app
+
+    Baseline().run()
+    return 0
+
+
+# --- load -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Load:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    bad: int  # non-2xx answers and socket errors
+    requests: int = 0
+    cpu_us: float = float("nan")  # the server's CPU time per request (all its processes)
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    if not match:
+        return float("nan")
+    value, unit = float(match[1]), match[2]
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def wrk_load(url: str, seconds: float, cpu: int | None) -> Load:
+    command = pinned(
+        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--latency", url],
+        cpu,
+    )
+    out = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 60, check=True
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
+    requests = int(re.search(r"(\d+) requests in", out)[1])  # type: ignore[index]
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    bad = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if errors:
+        bad += sum(int(n) for n in errors.groups())
+    return Load(
+        rps=rps,
+        p50_ms=_ms(latency.get("50", "")),
+        p99_ms=_ms(latency.get("99", "")),
+        bad=bad,
+        requests=requests,
+    )
+
+
+def python_load(url: str, seconds: float, _cpu: int | None) -> Load:
+    """Keep-alive load from threads (the fallback without wrk): bounded by time and count."""
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path + ("?" + parts.query if parts.query else "")
+    connections = 8
+    max_requests = 2_000_000
+    deadline = time.perf_counter() + seconds
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    bad = [0] * connections
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
+        try:
+            for _ in range(max_requests // connections):
+                started = time.perf_counter()
+                if started >= deadline:
+                    break
+                try:
+                    conn.request("GET", path)
+                    response = conn.getresponse()
+                    response.read()
+                    if not 200 <= response.status < 300:
+                        bad[n] += 1
+                except (OSError, http.client.HTTPException):
+                    bad[n] += 1
+                    conn.close()
+                    conn = http.client.HTTPConnection(
+                        parts.hostname or "127.0.0.1", parts.port, timeout=10
+                    )
+                latencies[n].append(time.perf_counter() - started)
+        finally:
+            conn.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 30)
+    elapsed = time.perf_counter() - started
+    every = sorted(t for part in latencies for t in part)
+    if not every:
+        return Load(rps=0.0, p50_ms=float("nan"), p99_ms=float("nan"), bad=sum(bad))
+    return Load(
+        requests=len(every),
+        rps=len(every) / elapsed,
+        p50_ms=every[len(every) // 2] * 1000,
+        p99_ms=every[min(len(every) - 1, int(len(every) * 0.99))] * 1000,
+        bad=sum(bad),
+    )
+
+
+# --- in process -------------------------------------------------------------------------------
+
+
+def in_process(paths: list[str], answers: dict[str, Answer], folder: Path) -> dict[str, float]:
+    """affsite ÷ baseline through Flask's test client, no HTTP (the least CPU time of five
+    rounds of 500 requests): a stricter ratio, free of the server's and the load generator's
+    costs."""
+    from flask import Flask, Response
+
+    from affsite import create_app
+
+    app = create_app({"INSTANCE_PATH": str(folder / "in-process")})
+    baseline = Flask("baseline")
+    recorded = {p: answers[p] for p in paths}
+
+    @baseline.get("/<path:_path>")
+    def replay(_path: str) -> Response:
+        from flask import request
+
+        query = request.query_string.decode("latin-1")
+        a = recorded[request.path + ("?" + query if query else "")]
+        return Response(a.body, a.status, comparable_headers(a.headers))
+
+    ratios = {}
+    cpu = time.process_time
+    ours, theirs = app.test_client(), baseline.test_client()
+    for path in paths:
+        for _ in range(3):
+            ours.get(path)
+        t_ours = min(timeit.repeat(partial(ours.get, path), number=500, repeat=5, timer=cpu))
+        t_theirs = min(timeit.repeat(partial(theirs.get, path), number=500, repeat=5, timer=cpu))
+        ratios[path] = t_theirs / t_ours
+    return ratios
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    route: Route
+    affsite: list[Load] = field(default_factory=list)
+    baseline: list[Load] = field(default_factory=list)
+    bytes: int = 0
+    in_process: float | None = None
+
+    @staticmethod
+    def median(loads: list[Load]) -> Load:
+        return sorted(loads, key=lambda load: load.rps)[len(loads) // 2]
+
+    @property
+    def ratio(self) -> float:
+        """affsite ÷ minimal requests per second: the median of the runs' ratios (each run
+        measures both servers back to back, under the same load from the rest of the machine).
+        """
+        return statistics.median(self.run_ratios())
+
+    def run_ratios(self) -> list[float]:
+        return [a.rps / b.rps for a, b in zip(self.affsite, self.baseline, strict=True)]
+
+    @property
+    def cpu_ratio(self) -> float:
+        """Minimal ÷ affsite CPU time per request (the median of the runs' ratios): the
+        throughput ratio a core given to each server alone would show."""
+        pairs = zip(self.affsite, self.baseline, strict=True)
+        return statistics.median(b.cpu_us / a.cpu_us for a, b in pairs)
+
+
+def cpus() -> tuple[int | None, int | None]:
+    """(server CPU, load CPU): 1 and 0 when taskset and two CPUs are there."""
+    available = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    if shutil.which("taskset") and {0, 1} <= available:
+        return 1, 0
+    return None, None
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{model}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}"
+
+
+def versions() -> str:
+    from importlib.metadata import version
+
+    parts = [f"Python {platform.python_version()}"]
+    parts += [f"{name} {version(name)}" for name in ("Flask", "Werkzeug", "gunicorn")]
+    return ", ".join(parts)
+
+
+def wrk_version() -> str:
+    if not shutil.which("wrk"):
+        return ""
+    out = subprocess.run(["wrk", "-v"], capture_output=True, text=True, timeout=10)
+    return (out.stdout + out.stderr).split("Copyright")[0].strip()
+
+
+@contextlib.contextmanager
+def servers(
+    folder: Path, cpu: int | None, all_routes: list[Route]
+) -> Iterator[tuple[Server, Server, list[Route], list[Route], dict[str, Answer]]]:
+    affsite = start_affsite(folder, cpu)
+    baseline = None
+    try:
+        present, missing = [], []
+        answers: dict[str, Answer] = {}
+        for route in all_routes:
+            for _ in range(3):  # cold, then warm: fetched, drawn, remembered
+                answer = fetch(affsite.url, route.path)
+            if answer.status == 404:
+                missing.append(route)
+                continue
+            if answer.status != 200:
+                raise RuntimeError(f"{route.path}: HTTP {answer.status}")
+            cache = {k.lower(): v for k, v in answer.headers}.get("x-cache", "")
+            if cache and cache != "HIT":
+                raise RuntimeError(f"{route.path} is not warm (X-Cache: {cache})")
+            present.append(route)
+            answers[route.path] = answer
+        baseline = start_baseline(folder, answers, cpu)
+        for route in present:
+            theirs = fetch(baseline.url, route.path)
+            ours = answers[route.path]
+            if theirs.body != ours.body or comparable_headers(theirs.headers) != comparable_headers(
+                ours.headers
+            ):
+                raise RuntimeError(f"the baseline does not answer {route.path} alike")
+        yield affsite, baseline, present, missing, answers
+    finally:
+        if baseline is not None:
+            baseline.stop()
+        affsite.stop()
+
+
+def measure(args: argparse.Namespace) -> tuple[list[Result], list[Route], dict[str, Any]]:
+    server_cpu, load_cpu = cpus()
+    use_wrk = bool(shutil.which("wrk")) and not args.python_load
+    load = wrk_load if use_wrk else python_load
+    if not use_wrk and load_cpu is not None:
+        os.sched_setaffinity(0, {load_cpu})  # the Python load generator runs in this process
+    info = {
+        "generator": wrk_version() if use_wrk else "Python keep-alive threads (no wrk)",
+        "pinned": server_cpu is not None,
+        "wrk": use_wrk,
+    }
+    started = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="bench-embeds-") as tmp:
+        folder = Path(tmp)
+        with servers(folder, server_cpu, routes(GRID)) as (ours, theirs, present, missing, rec):
+            results = [Result(route=route, bytes=len(rec[route.path].body)) for route in present]
+            for result in results:
+                for server in (ours, theirs):
+                    load(server.url + result.route.path, WARMUP_SECONDS, load_cpu)
+            for run in range(args.runs):
+                for result in results:
+                    # Alternate which server goes first, so drift hurts neither side.
+                    pair = (ours, theirs) if run % 2 == 0 else (theirs, ours)
+                    for server in pair:
+                        before = cpu_seconds(server.process.pid)
+                        measured = load(server.url + result.route.path, args.duration, load_cpu)
+                        used = cpu_seconds(server.process.pid) - before
+                        if measured.requests:
+                            cpu_us = 1e6 * used / measured.requests
+                            measured = dataclasses.replace(measured, cpu_us=cpu_us)
+                        side = result.affsite if server is ours else result.baseline
+                        side.append(measured)
+                    print(
+                        f"run {run + 1}/{args.runs} {result.route.name}: "
+                        f"{result.affsite[-1].rps:,.0f} / {result.baseline[-1].rps:,.0f} req/s",
+                        file=sys.stderr,
+                    )
+            if not args.no_in_process:
+                ratios = in_process([r.route.path for r in results], rec, folder)
+                for result in results:
+                    result.in_process = ratios[result.route.path]
+    info["load"] = f"{started:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    return results, missing, info
+
+
+def report(
+    results: list[Result], missing: list[Route], info: dict[str, Any], args: argparse.Namespace
+) -> str:
+    pin = (
+        "server pinned to CPU 1 and load generator to CPU 0 (`taskset`)"
+        if info["pinned"]
+        else "not pinned (no taskset or fewer than two CPUs)"
+    )
+    load = (
+        f"`wrk -t1 -c{CONNECTIONS} -d{args.duration}s --latency`"
+        if info["wrk"]
+        else "a Python keep-alive load generator (8 connections; it saturates before the "
+        "servers do, so these ratios read high)"
+    )
+    lines = [
+        "## Warm embeds: requests per second against a minimal Flask app (`bench/bench_embeds.py`)",
+        "",
+        f"`affsite serve --workers {WORKERS} --threads {THREADS}` in demo mode against a minimal "
+        "Flask app (one route handing over the recorded bytes with the same headers) under the "
+        "same gunicorn settings (`gunicorn_options`: worker class, one worker, "
+        f"{THREADS} threads, keep-alive, access log), on 127.0.0.1; {pin}. Load: {load}, "
+        f"{WARMUP_SECONDS:.0f} s warm-up per route and server, then {args.runs} runs each, "
+        "alternating which server goes first; each ratio is the median of the runs' ratios. "
+        "Every answer is warm (`X-Cache: HIT`, the box already drawn). Target: affsite ÷ "
+        "minimal ≥ "
+        f"{TARGET} for every route.",
+        "",
+        "Two ratios per route: requests per second (what a visitor sees, but it moves with "
+        "whatever else the machine runs) and CPU time per request (user + system time of each "
+        "server's processes from `/proc`, divided by the requests it answered: minimal ÷ "
+        "affsite, the requests-per-second ratio a core given to each server alone would show, "
+        "and less sensitive to the rest of the machine, though not immune: other processes on "
+        "the same cores slow both servers' code). Load average during the run (2 CPUs): "
+        f"{info['load']}; on a busy machine rerun before reading much into a few hundredths.",
+        "",
+        "| route | body | req/s affsite / minimal | **req/s ratio** (per run) "
+        "| CPU per request affsite / minimal | **CPU ratio** | p50 / p99 affsite "
+        "| p50 / p99 minimal | in process |",
+        "|---|---:|---:|---|---:|---:|---|---|---:|",
+    ]
+    for r in results:
+        a, b = Result.median(r.affsite), Result.median(r.baseline)
+        cpu_a = statistics.median(load.cpu_us for load in r.affsite)
+        cpu_b = statistics.median(load.cpu_us for load in r.baseline)
+        bad = sum(load.bad for load in r.affsite + r.baseline)
+        runs = ", ".join(f"{x:.2f}" for x in r.run_ratios())
+        lines.append(
+            f"| {r.route.name} `{r.route.path}` | {r.bytes:,} B | {a.rps:,.0f} / {b.rps:,.0f} "
+            f"| **{r.ratio:.2f}** ({runs}) | {cpu_a:,.0f} / {cpu_b:,.0f} µs "
+            f"| **{r.cpu_ratio:.2f}** | {a.p50_ms:.1f} / {a.p99_ms:.1f} ms "
+            f"| {b.p50_ms:.1f} / {b.p99_ms:.1f} ms "
+            f"| {'' if r.in_process is None else f'{r.in_process:.2f}'} |"
+            + (f" ({bad} errors)" if bad else "")
+        )
+    if missing:
+        lines += ["", "Not measured (the route answers 404 in this version): "]
+        lines[-1] += ", ".join(f"`{route.path}`" for route in missing) + "."
+    lines += [
+        "",
+        '"In process" is the same ratio through Flask\'s test client (no HTTP, no server; '
+        "CPU time, best of 5 × 500 requests): stricter, since nothing else dilutes the app's own "
+        "work.",
+        "",
+        f"Machine: {machine()}; {versions()}; load generator: {info['generator']}.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=8, help="seconds per run")
+    parser.add_argument(
+        "--python-load", action="store_true", help="use the Python load generator even with wrk"
+    )
+    parser.add_argument("--no-in-process", action="store_true", help="skip the test-client ratios")
+    parser.add_argument("--serve-baseline", metavar="SPEC", help=argparse.SUPPRESS)
+    parser.add_argument("--bind", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_baseline:
+        return serve_baseline(args.serve_baseline, args.bind)
+    if not 1 <= args.runs <= 15 or not 1 <= args.duration <= 120:
+        parser.error("--runs must be 1 to 15 and --duration 1 to 120 seconds")
+    results, missing, info = measure(args)
+    print(report(results, missing, info, args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
