@@ -21,11 +21,11 @@ import click
 from affsite.catalog import Purpose, get_catalog
 from affsite.cli import cli
 from affsite.cli.output import fail, printable
+from affsite.cli.products import fail_unless_fetched
 from affsite.render import get_renderer
 from affsite.shortcodes import Problem
 from affsite.shortcodes.site import expand_text, find_problems, problem_json
 
-_GENERIC_FIX = "Run `affsite cache stats` to see the recent gateway errors."
 _STDIN = "<stdin>"
 
 
@@ -56,11 +56,7 @@ def expand_command(files: tuple[IO[bytes], ...], check: bool, as_json: bool) -> 
         click.echo(str(expanded.html), nl=False)
         for problem in expanded.problems:
             click.echo(f"Problem: {_where(name, problem)}", err=True)
-    if expanded.failed:
-        first = expanded.failed[0]
-        count = len(expanded.failed)
-        what = first.problem or f"{count} product(s) could not be fetched ({first.reason})"
-        fail(what, first.fix or _GENERIC_FIX)
+    fail_unless_fetched(expanded.failed)
 
 
 def _check(inputs: list[tuple[str, str]], *, as_json: bool) -> None:

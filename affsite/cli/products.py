@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import click
 
-from affsite.catalog import Purpose, Status, get_catalog
+from affsite.catalog import ProductAnswer, Purpose, Status, get_catalog
 from affsite.cli import cli
 from affsite.cli.output import fail, format_json, format_table, printable
 from affsite.errors import ProductIdError
@@ -26,6 +26,15 @@ def products_command(references: tuple[str, ...], as_json: bool) -> None:
     Exit status 1 when some could not be fetched, 2 when an input names no product (nothing
     is looked up then).
     """
+    answers = look_up(references)
+    items = [answer.to_json() for answer in answers]
+    click.echo(format_json(items) if as_json else format_table(items))
+    fail_unless_fetched(answers)
+
+
+def look_up(references: Sequence[str]) -> list[ProductAnswer]:
+    """The catalog's answers for ids or product URLs, in the order given; exits with status 2
+    (nothing looked up) when an input names no product."""
     catalog = get_catalog()
     follower = catalog.short_link_follower()
     try:
@@ -36,8 +45,11 @@ def products_command(references: tuple[str, ...], as_json: bool) -> None:
         follower.close()
     answers = catalog.products(ids, purpose=Purpose.CLI)
     catalog.flush()
-    items = [answer.to_json() for answer in answers]
-    click.echo(format_json(items) if as_json else format_table(items))
+    return answers
+
+
+def fail_unless_fetched(answers: Sequence[ProductAnswer]) -> None:
+    """Exit with status 1 and the first problem when some products could not be fetched."""
     failed = [answer for answer in answers if answer.status is Status.FALLBACK]
     if failed:
         first = failed[0]
