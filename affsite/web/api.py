@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -35,14 +35,15 @@ from affsite import __version__
 from affsite.catalog import ProductAnswer, Purpose, Reason, Status, get_catalog
 from affsite.render import Options, get_renderer
 from affsite.render.choices import link_base
-from affsite.settings import settings_store
+from affsite.settings import Settings, settings_store
+from affsite.web.answer_memory import remembered
 from affsite.web.box_query import (
     MAX_IDS,
     BadBoxQuery,
-    check_count,
+    BoxQuery,
     product_id_of,
-    read_query,
-    requested_ids,
+    request_ids,
+    request_query,
 )
 from affsite.web.proxies import public_url
 from affsite.web.public_cache import public_answer, vary_on_host
@@ -91,10 +92,10 @@ def _item_json(answer: ProductAnswer) -> str:
 def products() -> Response:
     """Products by id or URL, as a JSON array in the order asked."""
     try:
-        asked = check_count(requested_ids(request.args))
+        asked, ids = request_ids()
     except BadBoxQuery as bad:
         return _bad_request(bad)
-    ids = [product_id_of(text) for text in asked]
+    settings = settings_store().load()
     # Anyone can call this with any id: new ids are paid from the new-product allowance.
     found = iter(get_catalog().products([pid for pid in ids if pid], purpose=Purpose.PUBLIC))
     answers = [
@@ -103,6 +104,10 @@ def products() -> Response:
         else ProductAnswer(id=text[:64], status=Status.FALLBACK, reason=Reason.INVALID_ID)
         for text, pid in zip(asked, ids, strict=True)
     ]
+    return remembered(("api.products", asked), settings, answers, lambda: _json(answers))
+
+
+def _json(answers: list[ProductAnswer]) -> Response:
     response = Response(_answers_json(answers), mimetype="application/json")
     _public_headers(response)
     return public_answer(response, answers)
@@ -112,16 +117,24 @@ def products() -> Response:
 def snippet() -> Response:
     """Products by id or URL, drawn as an HTML fragment in the order asked."""
     try:
-        query = read_query(request.args)
+        query = request_query()
     except BadBoxQuery as bad:
         return _bad_request(bad)
+    settings = settings_store().load()
     answers = get_catalog().products(list(query.ids), purpose=Purpose.PUBLIC)
     site = public_url()
+    key = ("api.snippet", query, site)
+    return remembered(key, settings, answers, lambda: _snippet(answers, settings, query, site))
+
+
+def _snippet(
+    answers: list[ProductAnswer], settings: Settings, query: BoxQuery, site: str
+) -> Response:
     go_base = _go_base(site)
     # Demo pictures are our own paths: the fragment is pasted on other sites, so name us.
     media_root = go_base.removesuffix("/go/") if go_base else None
     options = Options(theme=query.theme, field=query.field, link_via=go_base, media_root=media_root)
-    boxes = get_renderer().products(answers, settings_store().load(), query.template, options)
+    boxes = get_renderer().products(answers, settings, query.template, options)
     body = Markup("")
     if boxes:  # nothing at all when every product is hidden (the settings say so)
         stylesheet = f"{site}/static/{STYLESHEET}?v={__version__}"

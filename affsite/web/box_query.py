@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 
+from flask import request
 from werkzeug.datastructures import MultiDict
 
+from affsite.lru import LRU
 from affsite.product_ids import resolve
 from affsite.render import BoxTemplate
 from affsite.render.choices import BoxField, Theme
@@ -139,6 +141,32 @@ def choice(text: str, name: str, kind: type[E]) -> E:
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
         raise BadBoxQuery(f"unknown {name}", f"Use one of: {allowed}.") from None
+
+
+_QUERIES: LRU[tuple[bytes, BoxTemplate | None], BoxQuery] = LRU(4096)
+_IDS: LRU[bytes, tuple[tuple[str, ...], tuple[str | None, ...]]] = LRU(4096)
+
+
+def request_ids() -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+    """The ids of this request as typed, and the product id each names (None: none); each
+    distinct query string read once per process. ``BadBoxQuery`` for none or too many."""
+    key = request.query_string
+    known = _IDS.get(key)
+    if known is None:
+        asked = tuple(check_count(requested_ids(request.args)))
+        known = (asked, tuple(product_id_of(text) for text in asked))
+        _IDS.put(key, known)
+    return known
+
+
+def request_query(template: BoxTemplate | None = None) -> BoxQuery:
+    """``read_query`` of this request, each distinct query string read once per process."""
+    key = (request.query_string, template)
+    query = _QUERIES.get(key)
+    if query is None:
+        query = read_query(request.args, template=template)  # BadBoxQuery: not kept
+        _QUERIES.put(key, query)
+    return query
 
 
 def read_query(args: MultiDict[str, str], *, template: BoxTemplate | None = None) -> BoxQuery:

@@ -42,7 +42,8 @@ from affsite.catalog import ProductAnswer, Purpose, get_catalog
 from affsite.render import BoxSettings, BoxTemplate, Heading, Options, Page, get_renderer
 from affsite.render.urls import IMAGE_SOURCES, SANDBOX_MEDIA_PATH, origin
 from affsite.settings import Settings, settings_store
-from affsite.web.box_query import BadBoxQuery, BoxQuery, choice, product_id_of, read_query
+from affsite.web.answer_memory import remembered
+from affsite.web.box_query import BadBoxQuery, BoxQuery, choice, product_id_of, request_query
 from affsite.web.proxies import public_url
 from affsite.web.public_cache import public_answer, vary_on_host
 
@@ -115,7 +116,7 @@ def template_page(name: str) -> Response:
     except BadBoxQuery as bad:
         return _problem(bad, settings, 404)
     try:
-        query = read_query(request.args, template=template)
+        query = request_query(template)
     except BadBoxQuery as bad:
         return _problem(bad, settings, 400)
     answers = get_catalog().products(list(query.ids), purpose=Purpose.PUBLIC)
@@ -130,6 +131,21 @@ def _page(
     path: str,
     query: BoxQuery,
 ) -> Response:
+    site = public_url()
+    key = ("embed", template, path, site, request.script_root)
+    return remembered(
+        key, settings, answers, lambda: _draw_page(answers, settings, template, path, query, site)
+    )
+
+
+def _draw_page(
+    answers: Sequence[ProductAnswer],
+    settings: Settings,
+    template: BoxTemplate,
+    path: str,
+    query: BoxQuery,
+    site: str,
+) -> Response:
     # One product in a template with a title heading: its title is the page's h1.
     heading = Heading.H1 if len(answers) == 1 and template is BoxTemplate.BOX else Heading.H2
     options = Options(
@@ -138,7 +154,6 @@ def _page(
         field=query.field,
         link_via=f"{request.script_root}/go/",
     )
-    site = public_url()
     page = get_renderer().page(
         Page.IFRAME,
         answers,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
 
@@ -38,6 +38,10 @@ def init_app(app: Flask) -> None:
     only where an admin works."""
     app.session_interface = AdminOnlySessions()
     csrf.init_app(app)
+    # Flask-WTF's own hook looks up exemptions before the method on every request; this one
+    # returns for safe methods first (GETs are most requests) and checks the rest alike.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    app.before_request(_csrf_protect)
     app.after_request(_admin_headers)
     app.after_request(_redirect_headers)
 
@@ -60,6 +64,14 @@ class AdminOnlySessions(SecureCookieSessionInterface):
         if self.is_null_session(session):
             return
         super().save_session(app, session, response)
+
+
+def _csrf_protect() -> None:
+    if (
+        request.method in current_app.config["WTF_CSRF_METHODS"]
+        and current_app.config["WTF_CSRF_ENABLED"]
+    ):
+        csrf.protect(apply_exemptions=True)
 
 
 def is_admin_path(path: str) -> bool:
