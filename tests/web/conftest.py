@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +11,17 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from affsite import catalog as catalog_module
 from affsite import create_app
+from affsite.cache import open_stores
+from affsite.catalog import Catalog
 from affsite.clock import FakeClock
+from affsite.settings import settings_store
 
 from .helpers import ADMIN_PASSWORD, log_in, password_store
 
 MakeApp = Callable[..., Flask]
+InstallCatalog = Callable[..., Catalog]
 
 
 @pytest.fixture
@@ -67,3 +72,29 @@ def admin(client: FlaskClient) -> FlaskClient:
     response = log_in(client)
     assert response.status_code == 303
     return client
+
+
+@pytest.fixture
+def install_catalog(app: Flask, clock: FakeClock, tmp_path: Path) -> Iterator[InstallCatalog]:
+    """Give the app a catalog of the test's own: keyword arguments are the catalog's
+    dependencies (``client_factory``, ``short_links``) to replace.
+    """
+    built: list[Catalog] = []
+
+    def install(**dependencies: Any) -> Catalog:
+        with app.app_context():
+            store = settings_store()
+        catalog = Catalog(
+            settings=store.load,
+            stores=open_stores(tmp_path / "cache"),
+            clock=clock,
+            sleep=clock.sleep,
+            **dependencies,
+        )
+        catalog_module.init_app(app, catalog)
+        built.append(catalog)
+        return catalog
+
+    yield install
+    for catalog in built:
+        catalog.close()

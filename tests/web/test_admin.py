@@ -7,27 +7,23 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
 from html import unescape
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from affsite import catalog as catalog_module
 from affsite.aliexpress.sandbox import DEMO_APP_KEY, DEMO_APP_SECRET, Sandbox
-from affsite.cache import Store, open_stores
+from affsite.cache import Store
 from affsite.catalog import Catalog, client_factory
 from affsite.clock import FakeClock
 from affsite.product_ids import ShortLinkFollower
-from affsite.settings import SettingsStore, settings_store
+from affsite.settings import SettingsStore
 from affsite.web.admin_sessions import AdminSessions
 from affsite.web.private_db import AuthStoreError
 
-from .conftest import MakeApp
+from .conftest import InstallCatalog, MakeApp
 from .helpers import (
     ADMIN_PASSWORD,
     CANARY_SECRET,
@@ -47,35 +43,6 @@ PUBLIC_ADDRESS = "47.246.0.10"
 @pytest.fixture
 def sandbox(clock: FakeClock) -> Sandbox:
     return Sandbox(clock=clock)
-
-
-InstallCatalog = Callable[..., Catalog]
-
-
-@pytest.fixture
-def install_catalog(app: Flask, clock: FakeClock, tmp_path: Path) -> Iterator[InstallCatalog]:
-    """Give the app a catalog of the test's own: keyword arguments are the catalog's
-    dependencies (``client_factory``, ``short_links``) to replace.
-    """
-    built: list[Catalog] = []
-
-    def install(**dependencies: Any) -> Catalog:
-        with app.app_context():
-            store = settings_store()
-        catalog = Catalog(
-            settings=store.load,
-            stores=open_stores(tmp_path / "cache"),
-            clock=clock,
-            sleep=clock.sleep,
-            **dependencies,
-        )
-        catalog_module.init_app(app, catalog)
-        built.append(catalog)
-        return catalog
-
-    yield install
-    for catalog in built:
-        catalog.close()
 
 
 @pytest.fixture

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from html.parser import HTMLParser
-from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -15,16 +13,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from affsite import catalog as catalog_module
 from affsite.aliexpress import Money, Product
-from affsite.cache import Store, open_stores
+from affsite.cache import Store
 from affsite.catalog import EXTENSION_KEY as CATALOG_KEY
-from affsite.catalog import Catalog, ProductAnswer, Purpose, Status, get_catalog
+from affsite.catalog import ProductAnswer, Purpose, Status, get_catalog
 from affsite.clock import FakeClock
 from affsite.product_ids import ShortLinkFollower
 from affsite.settings import settings_store
 
-from .conftest import MakeApp
+from .conftest import InstallCatalog, MakeApp
 
 EARBUDS = "1005004757833857"
 MUG = "33006951782"
@@ -286,33 +283,6 @@ def test_with_a_public_url_only_that_host_is_ours(make_app: MakeApp) -> None:
 
 
 # --- foreign addresses: never fetched ---------------------------------------------------------
-
-
-InstallCatalog = Callable[..., Catalog]
-
-
-@pytest.fixture
-def install_catalog(app: Flask, clock: FakeClock, tmp_path: Path) -> Iterator[InstallCatalog]:
-    """Give the app a catalog of the test's own (keyword arguments: its dependencies)."""
-    built: list[Catalog] = []
-
-    def install(**dependencies: Any) -> Catalog:
-        with app.app_context():
-            store = settings_store()
-        catalog = Catalog(
-            settings=store.load,
-            stores=open_stores(tmp_path / "cache"),
-            clock=clock,
-            sleep=clock.sleep,
-            **dependencies,
-        )
-        catalog_module.init_app(app, catalog)
-        built.append(catalog)
-        return catalog
-
-    yield install
-    for catalog in built:
-        catalog.close()
 
 
 @pytest.fixture
