@@ -5,7 +5,10 @@
  *   {secret, message: "link", value: URL}  -> the top page opens URL (WordPress only does
  *     so when URL is on the iframe's own host and the iframe has focus).
  * The secret reaches us in our address's fragment (#?secret=abc123); WordPress reveals an
- * oEmbed iframe only once it has sent a message, so the height goes out at once.
+ * oEmbed iframe only once it has sent a message, so the height goes out at once. WordPress's
+ * host script may add the secret after we loaded (a new fragment, no reload) and asks every
+ * embed that may have missed it to speak again with a "ready" message: both make us send our
+ * height again, under the secret we have then.
  *
  * Links: inside WordPress's sandbox (sandbox="allow-scripts": an opaque origin, no popups,
  * no top navigation) a target=_blank link cannot open, so a click on a link to our own host
@@ -16,10 +19,14 @@
 (function () {
   "use strict";
 
-  var match = /[#&?]secret=([A-Za-z0-9]{1,64})/.exec(window.location.hash);
-  var secret = match ? match[1] : "";
+  var secret = "";
   var framed = window.parent && window.parent !== window;
   var lastHeight = -1;
+
+  function readSecret() {
+    var match = /[#&?]secret=([A-Za-z0-9]{1,64})/.exec(window.location.hash);
+    secret = match ? match[1] : "";
+  }
 
   function send(message, value) {
     if (framed) {
@@ -44,6 +51,30 @@
     if (value > 0 && value !== lastHeight) {
       lastHeight = value;
       send("height", value);
+    }
+  }
+
+  function reportHeightAgain() {
+    lastHeight = -1;
+    reportHeight();
+  }
+
+  function onHashChange() {
+    var previous = secret;
+    readSecret();
+    if (secret !== previous) {
+      reportHeightAgain();
+    }
+  }
+
+  function onMessage(event) {
+    // Only the page framing us, only "ready", only under our own secret when we have one.
+    var data = event.data;
+    if (!framed || event.source !== window.parent || !data || typeof data !== "object") {
+      return;
+    }
+    if (data.message === "ready" && (!secret || data.secret === secret)) {
+      reportHeightAgain();
     }
   }
 
@@ -76,7 +107,10 @@
     send("link", link.href); // absolute, resolved by the browser against our address
   }
 
+  readSecret();
   reportHeight();
+  window.addEventListener("hashchange", onHashChange);
+  window.addEventListener("message", onMessage);
   document.addEventListener("click", onClick);
   window.addEventListener("load", reportHeight);
   window.addEventListener("resize", reportHeight);

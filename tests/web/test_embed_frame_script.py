@@ -1,7 +1,8 @@
 """static/js/embed-frame.js, the one script embed pages run, driven by Node with a stand-in
-window: it posts its height in the wp-embed format (at once, and on every change), and turns
-a click on a link to our own host into a wp-embed ``link`` message only inside WordPress's
-sandbox. (The real browser proof, with a WordPress-style listener, is tests/browser.)"""
+window: it posts its height in the wp-embed format (at once, and on every change), turns a
+click on a link to our own host into a wp-embed ``link`` message only inside WordPress's
+sandbox, and speaks again when the host gives it a secret late or asks with ``ready``. (The
+real browser proof, with a WordPress-style listener, is tests/browser.)"""
 
 from __future__ import annotations
 
@@ -45,6 +46,14 @@ vm.runInNewContext(source, { window, document });
 for (const step of scenario.steps) {
   if (step.height !== undefined) bodyHeight = step.height;
   if (step.observe) observers.forEach((f) => f([]));
+  if (step.newHash !== undefined) {
+    window.location.hash = step.newHash;
+    listeners["window:hashchange"]();
+  }
+  if (step.message) {
+    const source = step.message.fromParent ? window.parent : {};
+    listeners["window:message"]({ source, data: step.message.data });
+  }
   if (step.event) listeners["window:" + step.event]();
   if (step.click) {
     const link = { host: step.click.host, href: "https://" + step.click.host + step.click.path };
@@ -109,6 +118,36 @@ def test_without_a_secret_the_height_still_goes_out() -> None:
     # Our own embed.js and plain iframes: nothing to match, the message is the same shape.
     assert messages(run([], hash="")) == [("", "height", 322)]
     assert messages(run([], hash="#?secret=<script>")) == [("", "height", 322)]
+
+
+def test_a_secret_given_after_loading_is_used_from_then_on() -> None:
+    # WordPress's host script adds the fragment to an iframe it finds without one.
+    result = run([{"newHash": "#?secret=Late99"}, {"height": 400, "observe": True}], hash="")
+    assert messages(result) == [
+        ("", "height", 322),
+        ("Late99", "height", 322),  # said again, now under the secret
+        ("Late99", "height", 400),
+    ]
+
+
+def test_a_ready_message_from_the_host_gets_the_height_again() -> None:
+    ready = {"message": "ready", "secret": "Ab12Cd34Ef"}
+    result = run([{"message": {"fromParent": True, "data": ready}}])
+    assert messages(result) == [("Ab12Cd34Ef", "height", 322)] * 2
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"fromParent": False, "data": {"message": "ready", "secret": "Ab12Cd34Ef"}},
+        {"fromParent": True, "data": {"message": "ready", "secret": "Someone0else"}},
+        {"fromParent": True, "data": {"message": "height", "secret": "Ab12Cd34Ef"}},
+        {"fromParent": True, "data": "ready"},
+        {"fromParent": True, "data": None},
+    ],
+)
+def test_other_messages_are_ignored(message: dict[str, Any]) -> None:
+    assert messages(run([{"message": message}])) == [("Ab12Cd34Ef", "height", 322)]
 
 
 def test_a_page_that_is_not_framed_posts_nothing() -> None:
