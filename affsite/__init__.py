@@ -31,6 +31,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         embed,
         error_pages,
         expand_api,
+        fast_path,
         proxies,
         public,
         root,
@@ -56,8 +57,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     catalog.init_app(app)
     render.init_app(app)
 
-    # 3. Request-wide behaviour: trusted proxy headers, CSRF, security headers, error pages,
-    #    template helpers.
+    # 3. Request-wide behaviour: warm answers handed over before Flask (inside the proxy
+    #    handling), trusted proxy headers, CSRF, security headers, error pages, templates.
+    fast_path.init_app(app)
     proxies.init_app(app)
     security.init_app(app)
     error_pages.init_app(app)

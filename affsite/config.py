@@ -84,6 +84,11 @@ DEFAULTS: Mapping[str, Any] = {
     "CLOCK": None,
     # Product cache folder (None: <instance>/cache).
     "CACHE_DIR": None,
+    # Several machines serving one site: the Redis they share (redis://host:6379/0) holds the
+    # cache, the limits and the settings. None: they stay on this machine's disk.
+    "REDIS_URL": None,
+    # What this site's keys in Redis start with (sites sharing one Redis need different ones).
+    "REDIS_PREFIX": "affsite",
     # True: refresh stale products inside the request that found them instead of a
     # background thread (for tests and single-threaded tools).
     "REFRESH_INLINE": False,
@@ -100,6 +105,8 @@ _TEXT_KEYS = frozenset(
         "SERVER_NAME",
         "CACHE_DIR",
         "PUBLIC_URL",
+        "REDIS_URL",
+        "REDIS_PREFIX",
     }
     | {key for key, value in DEFAULTS.items() if isinstance(value, str)}
 )
@@ -158,6 +165,8 @@ def load(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     for key in ("PROXY_FIX", "PROXY_FIX_HOST", "PROXY_FIX_PREFIX"):
         app.config[key] = proxy_count(key, app.config[key])
     app.config["PUBLIC_URL"] = public_url(app.config["PUBLIC_URL"])
+    app.config["REDIS_URL"] = redis_url(app.config["REDIS_URL"])
+    app.config["REDIS_PREFIX"] = redis_prefix(app.config["REDIS_PREFIX"])
 
 
 def _refuse_weak_secret_key(key: str | bytes) -> None:
@@ -245,3 +254,39 @@ def public_url(value: object) -> str | None:
             f"https://example.com/boxes (no query, fragment or user name), not {text!r}."
         )
     return candidate.rstrip("/")
+
+
+_REDIS_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def redis_url(value: object) -> str | None:
+    """``REDIS_URL`` checked (None or empty: no Redis).
+
+    :raise RuntimeError: not a Redis URL (the message does not repeat it: it may hold a
+        password).
+    """
+    from affsite.cache import check_url
+
+    if value is None or value == "":
+        return None
+    try:
+        return check_url(str(value))
+    except ValueError as error:
+        raise RuntimeError(str(error)) from None
+
+
+def redis_prefix(value: object) -> str:
+    """``REDIS_PREFIX`` checked.
+
+    >>> redis_prefix("shop.example")
+    'shop.example'
+
+    :raise RuntimeError: not 1 to 64 letters, digits, dots, dashes or underscores.
+    """
+    text = str(value)
+    if not _REDIS_PREFIX.fullmatch(text):
+        raise RuntimeError(
+            "REDIS_PREFIX must be 1 to 64 letters, digits, dots, dashes or underscores, "
+            f"starting with a letter or digit (one per site sharing a Redis), not {text!r}."
+        )
+    return text

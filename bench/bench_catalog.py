@@ -1,6 +1,6 @@
 """Benchmark: gateway calls for simulated days of page views, against two baselines.
 
-Prints a markdown section. Run: ``.venv/bin/python bench/bench_catalog.py [--days 3]``.
+Prints a markdown section. Run: ``.venv/bin/python bench/bench_catalog.py [--quick]``.
 
 The trace: PRODUCTS products placed on PAGES pages (1 to 8 products each); page popularity
 follows Zipf(s); VIEWS page views a day at random times. It is replayed with an injected clock
@@ -16,6 +16,19 @@ The same trace is counted for two baselines:
 Floor per day: ceil(active products / batch size) x (86,400 / cache expiration), where active
 products are the distinct products shown that day: every product shown must be renewed once
 per expiration period, and one call renews at most a batch.
+
+Two more measures of the same catalog at a larger scale:
+
+* replay time per 1,000 page views with 2,000, 20,000 and 100,000 products, side by side: the
+  cache already warm (every product fetched once in the day before, at evenly spread times, as
+  on a site that has run for a while), then a stretch of page views of the same shape as the
+  trace above (a page shows 4 products on average; 2.5 views a day per product);
+* a real site's day: 100,000 products, 1,000,000 page views with Zipf popularity, replayed
+  after the same warm-up: gateway calls against the floor, distinct products kept fresh per
+  5,000 calls, the replay's wall time and the process's peak memory.
+
+``--quick`` runs every part at small sizes (well under a minute; its figures are not quoted).
+Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -23,21 +36,28 @@ from __future__ import annotations
 import argparse
 import bisect
 import dataclasses
+import itertools
 import math
 import platform
 import random
+import resource
+import sqlite3
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 from affsite.aliexpress.sandbox import Sandbox, SandboxCatalog
 from affsite.aliexpress.sandbox.endpoint import default_catalog
-from affsite.cache import open_stores
-from affsite.catalog import Catalog, Purpose, client_factory
-from affsite.clock import FakeClock
+from affsite.cache import CacheStores, open_stores
+from affsite.catalog import Catalog, Purpose, client_factory, facade
+from affsite.catalog.index import ProductIndex, StoreIndex, open_product_index
+from affsite.clock import Clock, FakeClock
 from affsite.settings import Settings
 
 DAY = 86_400
@@ -151,6 +171,232 @@ def replay(trace: Trace, settings: Settings, sandbox_catalog: SandboxCatalog) ->
     return results
 
 
+# --- at scale: a warm cache, then page views ---------------------------------------------------
+
+VIEWS_PER_PRODUCT_DAY = 2.5  # the trace above: 5,000 views a day over 2,000 products
+PRODUCTS_PER_PAGE = 4  # 1 to 8 products a page
+
+
+def progress(message: str) -> None:
+    print(f"[bench_catalog] {message}", file=sys.stderr, flush=True)
+
+
+def layout(ids: list[str], pages: int, rng: random.Random) -> list[list[str]]:
+    """Every product on one page; pages hold 1..8 products, in random order."""
+    shuffled = list(ids)
+    rng.shuffle(shuffled)
+    cuts = sorted(rng.sample(range(1, len(shuffled)), pages - 1))
+    return [shuffled[a:b] for a, b in zip([0, *cuts], [*cuts, len(shuffled)], strict=True)]
+
+
+def page_views(
+    pages: int, zipf: float, count: int, start: float, span: float, rng: random.Random
+) -> Iterator[tuple[float, int]]:
+    """``count`` page views spread evenly over ``span`` seconds from ``start`` (one in each
+    slice, at a random moment of it), pages picked by Zipf(``zipf``) popularity. Made as they
+    are replayed: a million views take no memory."""
+    cumulative = list(itertools.accumulate(1 / (rank**zipf) for rank in range(1, pages + 1)))
+    total = cumulative[-1]
+    step = span / count
+    for n in range(count):
+        page = min(bisect.bisect_left(cumulative, rng.uniform(0, total)), pages - 1)
+        yield start + (n + rng.random()) * step, page
+
+
+class IndexTimer:
+    """Wall time spent inside the product index's methods (nested calls counted once)."""
+
+    METHODS = ("viewed", "flush", "fetched", "top_up", "due", "for_site")
+
+    def __init__(self, index: object) -> None:
+        self.seconds = 0.0
+        self._depth = 0
+        for name in self.METHODS:
+            setattr(index, name, self._timed(getattr(index, name)))
+
+    def _timed(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            self._depth += 1
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    self.seconds += time.perf_counter() - started
+
+        return timed
+
+
+@dataclass
+class Site:
+    """A catalog on a fresh disk cache against a sandbox of ``products`` products."""
+
+    catalog: Catalog
+    clock: FakeClock
+    sandbox: Sandbox
+    pages: list[list[str]]
+    settings: Settings
+    timer: IndexTimer
+
+    def calls(self) -> int:
+        return self.sandbox.call_count(DETAIL)
+
+
+def json_index(stores: CacheStores, clock: Clock, **options: Any) -> ProductIndex:
+    """The index as earlier versions kept it: one JSON document in the control store."""
+    return StoreIndex(stores.ctl, clock, **options)
+
+
+def open_site(
+    folder: Path, products: int, settings: Settings, seed: int, *, old_index: bool = False
+) -> Site:
+    sandbox_catalog = big_catalog(products, 0.02, seed)
+    clock = FakeClock(START - DAY)
+    sandbox = Sandbox(clock=clock, catalog=sandbox_catalog)
+    opener = json_index if old_index else open_product_index
+    with mock.patch.object(facade, "open_product_index", opener):
+        catalog = Catalog(
+            settings=lambda: settings,
+            stores=open_stores(folder / "cache"),
+            client_factory=client_factory(sandbox.transport()),
+            clock=clock,
+            sleep=clock.sleep,
+            rng=random.Random(seed),
+            flush_interval=300.0,
+        )
+    pages = max(1, products // PRODUCTS_PER_PAGE)
+    ids = sandbox_catalog.ids()
+    return Site(
+        catalog,
+        clock,
+        sandbox,
+        layout(ids, pages, random.Random(seed)),
+        settings,
+        IndexTimer(catalog.index),
+    )
+
+
+def warm_up(site: Site) -> None:
+    """Every product fetched once (full batches) at times spread evenly over the day before
+    ``START``, as a site that has run for a while has them: expiring spread over a day."""
+    ids = [pid for page in site.pages for pid in page]
+    size = site.settings.batch_size
+    batches = [ids[n : n + size] for n in range(0, len(ids), size)]
+    for n, batch in enumerate(batches):
+        site.clock.now = START - DAY + n * DAY / len(batches)
+        site.catalog.products(batch, purpose=Purpose.PAGE)
+    site.catalog.flush()
+
+
+@dataclass
+class Stretch:
+    """What replaying a stretch of page views did."""
+
+    views: int = 0
+    seconds: float = 0.0
+    calls: int = 0
+    active: set[str] = field(default_factory=set)
+    statuses: Counter[str] = field(default_factory=Counter)
+    renewed: int = 0  # distinct products fetched during the stretch
+    index_seconds: float = 0.0  # of ``seconds``, inside the product index
+
+    def per_1000_views(self) -> float:
+        return 1000 * self.seconds / self.views
+
+    def index_ms_per_1000_views(self) -> float:
+        return 1e6 * self.index_seconds / self.views
+
+
+def replay_views(site: Site, views: Iterator[tuple[float, int]], *, label: str) -> Stretch:
+    stretch = Stretch()
+    before = site.calls()
+    in_index = site.timer.seconds
+    started = time.perf_counter()
+    first = None
+    for at, page in views:
+        first = at if first is None else first
+        site.clock.now = max(site.clock.now, at)
+        ids = site.pages[page]
+        for answer in site.catalog.products(ids, purpose=Purpose.PAGE):
+            stretch.statuses[answer.status] += 1
+        stretch.active.update(ids)
+        stretch.views += 1
+        if stretch.views % 100_000 == 0:
+            progress(f"{label}: {stretch.views:,} views, {time.perf_counter() - started:.0f} s")
+    site.catalog.flush()
+    stretch.seconds = time.perf_counter() - started
+    stretch.index_seconds = site.timer.seconds - in_index
+    stretch.calls = site.calls() - before
+    rows = site.catalog.index.rows(site.catalog.stats().namespace).values()
+    stretch.renewed = sum(1 for row in rows if first is not None and row.fetched_at >= first)
+    return stretch
+
+
+def scale_run(
+    products: int, views: int, settings: Settings, seed: int, *, old_index: bool = False
+) -> Stretch:
+    """Replay time of ``views`` page views over a warm cache of ``products`` products."""
+    kind = "JSON index" if old_index else "SQLite index"
+    with tempfile.TemporaryDirectory() as folder:
+        site = open_site(Path(folder), products, settings, seed, old_index=old_index)
+        started = time.perf_counter()
+        warm_up(site)
+        progress(f"{products:,} products ({kind}) warm in {time.perf_counter() - started:.0f} s")
+        span = DAY * views / (VIEWS_PER_PRODUCT_DAY * products)
+        stream = page_views(len(site.pages), 1.0, views, START, span, random.Random(seed))
+        stretch = replay_views(site, stream, label=f"{products:,} products")
+        site.catalog.close()
+    progress(f"{products:,} products ({kind}): {stretch.per_1000_views():.2f} s per 1,000 views")
+    return stretch
+
+
+@dataclass
+class SiteDay:
+    products: int
+    views: int
+    stretch: Stretch
+    warm_seconds: float
+    rss_before_mib: float
+    peak_rss_mib: float
+    settings: Settings
+
+    @property
+    def floor(self) -> float:
+        per_day = DAY / self.settings.cache_ttl
+        return math.ceil(len(self.stretch.active) / self.settings.batch_size) * per_day
+
+    @property
+    def fresh_per_5000(self) -> float:
+        return 5000 * self.stretch.renewed / self.stretch.calls if self.stretch.calls else 0.0
+
+
+def resident_mib() -> float:
+    """This process's resident memory now (Linux), MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def site_day(products: int, views: int, seed: int) -> SiteDay:
+    """A real site's day: warm cache, then a day of Zipf page views (see the docstring)."""
+    # The quota is not what is measured here: room for the whole day's renewals.
+    settings = Settings(rate_limit=1000.0, daily_quota=4 * products // 20 + 1000)
+    with tempfile.TemporaryDirectory() as folder:
+        site = open_site(Path(folder), products, settings, seed)
+        started = time.perf_counter()
+        warm_up(site)
+        warm = time.perf_counter() - started
+        progress(f"site day: {products:,} products warm in {warm:.0f} s")
+        before = resident_mib()
+        stream = page_views(len(site.pages), 1.0, views, START, DAY, random.Random(seed + 1))
+        stretch = replay_views(site, stream, label="site day")
+        site.catalog.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return SiteDay(products, views, stretch, warm, before, peak, settings)
+
+
 def per_1000(part: float, whole: float) -> str:
     return f"{1000 * part / whole:,.1f}" if whole else "-"
 
@@ -224,7 +470,7 @@ def report(
     settings: Settings,
     args: argparse.Namespace,
     elapsed: float,
-) -> str:
+) -> list[str]:
     share, results = runs[0]
     main = summarize(results, settings)
     statuses: Counter[str] = Counter()
@@ -236,8 +482,6 @@ def report(
         for status in ("HIT", "STALE", "MISS", "NEGATIVE", "FALLBACK")
     )
     lines = [
-        "## Catalog: gateway calls for simulated days (`bench/bench_catalog.py`)",
-        "",
         f"Trace: {args.products:,} products on {args.pages} pages (1 to 8 products each), "
         f"{args.views:,} page views a day at random times, page popularity Zipf(s={args.zipf}), "
         f"{args.days} days, seed {args.seed}; {share_text(share)} of the products are not "
@@ -279,15 +523,117 @@ def report(
                 f"| {summary.calls / summary.policy_floor:.2f} "
                 f"| {summary.per_product / summary.calls:.1f}× |"
             )
-    lines += [
+    lines += ["", f"These replays took {elapsed:.0f} s."]
+    return lines
+
+
+def scale_report(
+    scales: list[tuple[int, Stretch, Stretch | None]], views: int, old_views: int, old_max: int
+) -> list[str]:
+    lines = [
+        "### Replay time per 1,000 page views as the catalog grows",
         "",
-        f"Python {platform.python_version()}, {platform.machine()}; replays took {elapsed:.0f} s.",
+        "Each size: a warm cache (every product fetched once in the day before, in full "
+        "batches at evenly spread times), then page views of the trace's shape (pages of 1 to 8 "
+        f"products, Zipf(1) popularity, {VIEWS_PER_PRODUCT_DAY} views a day per product), "
+        f"{views:,} views with the SQLite index and {old_views:,} with the JSON index earlier "
+        "versions kept (one document in the control store, read and written whole; up to "
+        f"{old_max:,} products: beyond, its warm-up alone takes hours), each in the same "
+        "catalog on the same machine, one after the other. *In the index*: wall time inside "
+        "the index's methods (view counts, fetches recorded, top-ups, site checks).",
+        "",
+        "| Products | seconds per 1,000 views | of which in the index | gateway calls per "
+        "1,000 views | JSON index: seconds per 1,000 views | of which in the index |",
+        "|---:|---:|---:|---:|---:|---:|",
     ]
-    return "\n".join(lines)
+    for products, stretch, old in scales:
+        before = (
+            f"{old.per_1000_views():.2f} | {old.index_ms_per_1000_views() / 1000:.2f}"
+            if old is not None
+            else "not run | -"
+        )
+        lines.append(
+            f"| {products:,} | {stretch.per_1000_views():.2f} "
+            f"| {stretch.index_ms_per_1000_views() / 1000:.3f} "
+            f"| {1000 * stretch.calls / stretch.views:.1f} | {before} |"
+        )
+    return lines
+
+
+def site_day_report(day: SiteDay) -> list[str]:
+    stretch = day.stretch
+    answered = sum(stretch.statuses.values())
+    shares = ", ".join(
+        f"{status} {stretch.statuses[status] / answered:.1%}"
+        for status in ("HIT", "STALE", "MISS", "NEGATIVE", "FALLBACK")
+    )
+    minutes = stretch.seconds / 60
+    return [
+        "### A real site's day",
+        "",
+        f"{day.products:,} products on {day.products // PRODUCTS_PER_PAGE:,} pages (1 to 8 "
+        f"products each), {day.views:,} page views over one day, page popularity Zipf(1), 2 % "
+        "not promotable; the cache warm first (every product fetched once in the day before, "
+        f"at evenly spread times: {day.warm_seconds:.0f} s). Daily quota "
+        f"{day.settings.daily_quota:,} (not what is measured here), batch size "
+        f"{day.settings.batch_size}, cache expiration {day.settings.cache_ttl:,} s. *Kept "
+        "fresh*: distinct products a gateway call renewed during the day.",
+        "",
+        "| Active products | Floor | Gateway calls | ÷ floor | kept fresh | kept fresh per "
+        "5,000 calls | replay | per 1,000 views | of which in the index | memory |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {len(stretch.active):,} | {day.floor:,.0f} | {stretch.calls:,} "
+        f"| {stretch.calls / day.floor:.2f} | {stretch.renewed:,} | {day.fresh_per_5000:,.0f} "
+        f"| {minutes:.1f} min | {stretch.per_1000_views():.2f} s "
+        f"| {stretch.index_ms_per_1000_views():.0f} ms "
+        f"| {day.rss_before_mib:.0f} MiB before, peak {day.peak_rss_mib:.0f} MiB |",
+        "",
+        f"Answers: {shares}. Memory is the whole benchmark process (the sandbox's "
+        f"{day.products:,} products and the catalog): resident before the day's replay and "
+        "its peak (`getrusage`).",
+    ]
+
+
+def targets(
+    runs: list[tuple[float | None, list[DayResult]]],
+    settings: Settings,
+    scales: list[tuple[int, Stretch, Stretch | None]],
+    day: SiteDay,
+) -> list[str]:
+    main = summarize(runs[0][1], settings)
+    smallest, largest = scales[0], scales[-1]
+    growth = largest[1].index_ms_per_1000_views() / max(smallest[1].index_ms_per_1000_views(), 1e-9)
+    per_size = ", ".join(
+        f"{products:,}: {stretch.per_1000_views():.2f} s" for products, stretch, _ in scales
+    )
+    index_per_size = ", ".join(
+        f"{products:,}: {stretch.index_ms_per_1000_views():.0f} ms"
+        for products, stretch, _ in scales
+    )
+    stretch = day.stretch
+    return [
+        "| target | result |",
+        "|---|---|",
+        f"| gateway calls within 10 % of the floor ({share_text(runs[0][0])} not promotable) "
+        f"| {main.calls / main.floor:.2f} × the floor |",
+        f"| at least 15 × fewer calls than a per-product 24 h cache without batching "
+        f"| {main.per_product / main.calls:.1f} × |",
+        f"| a real site's day ({day.products:,} products, {day.views:,} views): gateway calls "
+        f"within 10 % of the floor | {stretch.calls:,} calls = {stretch.calls / day.floor:.2f} "
+        "× the floor |",
+        f"| a real site's day: at least 90,000 distinct products kept fresh per 5,000 calls "
+        f"(batch {day.settings.batch_size}) | {day.fresh_per_5000:,.0f} |",
+        f"| a real site's day replays in minutes (wall time, peak memory) "
+        f"| {stretch.seconds / 60:.1f} min, {day.peak_rss_mib:.0f} MiB |",
+        f"| time in the product index per 1,000 views does not grow with the number of "
+        f"products | {index_per_size} ({growth:.1f} × from smallest to largest) |",
+        f"| replay time per 1,000 views by number of products | {per_size} |",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run at small sizes")
     parser.add_argument("--products", type=int, default=2000)
     parser.add_argument("--pages", type=int, default=500)
     parser.add_argument("--views", type=int, default=5000, help="page views a day")
@@ -306,7 +652,26 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the runs with other not-promotable shares",
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--scales", default="2000,20000,100000", help="product counts for the replay-time table"
+    )
+    parser.add_argument("--scale-views", type=int, default=20_000)
+    parser.add_argument("--old-index-views", type=int, default=2_000)
+    parser.add_argument("--old-index-max", type=int, default=20_000)
+    parser.add_argument("--day-products", type=int, default=100_000)
+    parser.add_argument("--day-views", type=int, default=1_000_000)
     args = parser.parse_args(argv)
+    if args.quick:
+        args.products, args.pages, args.views, args.days = 400, 100, 1000, 2
+        args.no_sensitivity = True
+        args.scales, args.scale_views = "400,2000", 1000
+        args.old_index_views, args.old_index_max = 500, 400
+        args.day_products, args.day_views = 2000, 10_000
+    scale_sizes = [int(size) for size in args.scales.split(",")]
+
+    # The site's day first: the process's peak memory is then its own.
+    progress(f"a real site's day: {args.day_products:,} products, {args.day_views:,} views")
+    day = site_day(args.day_products, args.day_views, args.seed)
 
     settings = Settings(cache_ttl=args.ttl, rate_limit=1000.0)
     shares: list[float | None] = [args.not_promotable]
@@ -315,6 +680,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     runs = []
     for share in shares:
+        progress(f"trace: {args.days} days, {share_text(share)} not promotable")
         sandbox_catalog = big_catalog(args.products, share, args.seed)
         trace = make_trace(
             sandbox_catalog.ids(),
@@ -325,7 +691,35 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
         )
         runs.append((share, replay(trace, settings, sandbox_catalog)))
-    print(report(runs, settings, args, time.perf_counter() - started))
+    elapsed = time.perf_counter() - started
+
+    scale_settings = Settings(rate_limit=1000.0, daily_quota=1_000_000)
+    scales: list[tuple[int, Stretch, Stretch | None]] = []
+    for products in scale_sizes:
+        stretch = scale_run(products, args.scale_views, scale_settings, args.seed)
+        old = None
+        if products <= args.old_index_max:
+            old = scale_run(
+                products, args.old_index_views, scale_settings, args.seed, old_index=True
+            )
+        scales.append((products, stretch, old))
+
+    command = " ".join([".venv/bin/python bench/bench_catalog.py", *(argv or sys.argv[1:])])
+    lines = [
+        "## Catalog: gateway calls for simulated days (`bench/bench_catalog.py`)",
+        "",
+        *targets(runs, settings, scales, day),
+        "",
+        *report(runs, settings, args, elapsed),
+        "",
+        *scale_report(scales, args.scale_views, args.old_index_views, args.old_index_max),
+        "",
+        *site_day_report(day),
+        "",
+        f"Python {platform.python_version()}, {platform.machine()}, SQLite "
+        f"{sqlite3.sqlite_version}; `{command}`.",
+    ]
+    print("\n".join(lines))
     return 0
 
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the test-suite needs (a virtualenv with the test extras; Debian's chromium
-# for the browser tests, nginx-light for the deployment tests, Node.js for the embed-script
-# tests, and axe-core from npm for the accessibility checks, each when missing), then runs lint,
-# type checks and tests. Exits non-zero when any of them fails.
+# for the browser tests, nginx-light for the deployment tests, redis-server for the shared-state
+# tests, Node.js for the embed-script tests, and axe-core from npm for the accessibility checks,
+# each when missing), then runs lint, type checks and tests. Exits non-zero when any of them fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,8 +27,10 @@ need nginx nginx-light          # deployment tests run the shipped nginx site on
 need openssl openssl            # ... with a self-signed certificate
 need node nodejs                # the embed scripts are exercised under Node
 need npm npm                    # to fetch axe-core
-# The tests start their own nginx on 127.0.0.1; a packaged service is not wanted.
+need redis-server redis-server  # the shared-state tests start their own Redis on 127.0.0.1
+# The tests start their own nginx and redis-server on 127.0.0.1; packaged services are not wanted.
 $sudo_cmd systemctl disable --now nginx >/dev/null 2>&1 || true
+$sudo_cmd systemctl disable --now redis-server >/dev/null 2>&1 || true
 
 # axe-core (the accessibility checker the browser tests inject into every page), from npm into a
 # git-ignored folder; pinned so that a new axe release cannot fail a build on its own.

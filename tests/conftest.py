@@ -112,3 +112,154 @@ def affsite_serve(tmp_path: Path) -> Iterator[AffsiteServe]:
         for process in started:
             process.terminate()
             process.wait(timeout=30)
+
+
+# --- a real redis-server on 127.0.0.1 ------------------------------------------------------------
+
+MISSING_REDIS = (
+    "redis-server is not installed: scripts/test.sh installs Debian's redis-server "
+    "(apt-get install redis-server)"
+)
+
+
+@dataclass
+class RedisServer:
+    """A ``redis-server`` on a free loopback port, without persistence, in a temporary
+    folder; ``stop`` and ``start`` let a test take it away and bring it back on the same port.
+    """
+
+    binary: str
+    folder: Path
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    def url(self, database: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{database}"
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> None:
+        if self.running:
+            return
+        if not self.port:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                self.port = sock.getsockname()[1]
+        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--dir", str(self.folder)]
+        with (self.folder / "redis.log").open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        for _ in range(100):  # bounded: at most ~10 s to answer
+            if self.process.poll() is not None:
+                break
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(64).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        log_text = (self.folder / "redis.log").read_text(errors="replace")
+        raise AssertionError(f"redis-server did not start:\n{log_text}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.resume()  # a paused server cannot stop
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.process = None
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): it keeps its data and its port, but answers nothing."""
+        import signal
+
+        if self.process is not None:
+            self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        import signal
+
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One redis-server per test process (skipped, saying why, where none is installed)."""
+    import shutil
+
+    binary = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+    )
+    if binary is None:
+        pytest.skip(MISSING_REDIS)
+    server = RedisServer(binary=binary, folder=tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The running server's URL (started again if a test before stopped it)."""
+    redis_server.start()
+    return redis_server.url()
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own (another site, to Redis); its keys go afterwards."""
+    import uuid
+
+    import redis
+
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    yield prefix
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    try:
+        names = list(client.scan_iter(match=f"{prefix}:*", count=500))
+        if names:
+            client.unlink(*names)
+    except redis.RedisError:
+        pass  # stopped by the test: the keys went with it (no persistence)
+    finally:
+        client.close()
+
+
+# --- the stores on either backend -----------------------------------------------------------------
+
+BACKENDS = ("disk", "redis")
+"""Parametrise a test module on both with
+``pytestmark = pytest.mark.parametrize("store_backend", BACKENDS, indirect=True)``."""
+
+OpenStores = Callable[..., Any]
+
+
+@pytest.fixture
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """Where a test's stores live: "disk", unless parametrised (indirectly) with "redis".
+
+    ``TEST_STORE_BACKEND=redis`` makes "redis" the default, to run any store-using tests on it.
+    """
+    return str(getattr(request, "param", os.environ.get("TEST_STORE_BACKEND", "disk")))
+
+
+@pytest.fixture
+def open_backend_stores(request: pytest.FixtureRequest, store_backend: str) -> OpenStores:
+    """``open_stores`` for the test's backend: the same arguments, and on "redis" the stores
+    live in the test's own keys of the test redis-server (the folder is then unused)."""
+    import functools
+
+    from affsite.cache import open_stores
+
+    if store_backend == "redis":
+        url = request.getfixturevalue("redis_url")
+        prefix = request.getfixturevalue("redis_prefix")
+        return functools.partial(open_stores, redis_url=url, redis_prefix=prefix)
+    assert store_backend == "disk", store_backend
+    return open_stores

@@ -200,3 +200,45 @@ def test_text_settings_from_the_environment_stay_text(
     config = make_app().config
     assert config["SECRET_KEY"] == "1234567890" * 4
     assert config["LOGIN_MAX_FAILURES"] == 7
+
+
+# --- several machines: the Redis they share -------------------------------------------------------
+
+
+def test_redis_url_from_the_environment_puts_the_settings_and_stores_in_redis(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str
+) -> None:
+    from affsite.catalog import get_catalog
+    from affsite.settings import settings_store
+    from affsite.settings.redis_store import RedisSettingsStore
+
+    monkeypatch.setenv("AFFSITE_REDIS_URL", redis_url)
+    monkeypatch.setenv("AFFSITE_REDIS_PREFIX", redis_prefix)
+    app = make_app()
+    assert (app.config["REDIS_URL"], app.config["REDIS_PREFIX"]) == (redis_url, redis_prefix)
+    with app.app_context():
+        assert isinstance(settings_store(), RedisSettingsStore)
+        assert get_catalog().stores.health.backend == "redis"
+    health = app.test_client().get("/healthz").get_json()
+    assert (health["status"], health["store"]) == ("ok", "redis")
+
+
+def test_without_a_redis_url_everything_stays_on_disk(make_app: MakeApp) -> None:
+    app = make_app(REDIS_URL="")
+    assert app.config["REDIS_URL"] is None and app.config["REDIS_PREFIX"] == "affsite"
+    assert app.test_client().get("/healthz").get_json()["store"] == "disk"
+
+
+@pytest.mark.parametrize("value", ["http://cache:6379", "cache:6379", "redis://"])
+def test_a_redis_url_that_is_not_one_stops_the_start_without_repeating_it(
+    make_app: MakeApp, value: str
+) -> None:
+    with pytest.raises(RuntimeError, match="must be a Redis address such as redis://") as stop:
+        make_app(REDIS_URL=value.replace("cache", "user:s3cret@cache"))
+    assert "s3cret" not in str(stop.value)
+
+
+@pytest.mark.parametrize("value", ["", "a b", "shop*", "x" * 65, "-lead"])
+def test_a_redis_prefix_that_is_not_plain_stops_the_start(make_app: MakeApp, value: str) -> None:
+    with pytest.raises(RuntimeError, match="REDIS_PREFIX must be 1 to 64 letters"):
+        make_app(REDIS_PREFIX=value)

@@ -7,14 +7,28 @@ corrupt database is moved aside and rebuilt (``disk``), a data store that cannot
 means no caching (``memory.NullStore``), and a control store that cannot be kept on disk
 stops gateway calls until it can (``control``), all recorded in plain words by
 ``CacheHealth`` (``health``). Every store follows ``protocol.Store``.
+
+With ``AFFSITE_REDIS_URL`` both stores live in Redis instead, shared by every machine of the
+site (``redis_store``, through one ``redis_link`` per process; ``redis_version`` tells every
+process within a second that entries changed): a Redis that is down or slow stops gateway
+calls until it answers again, as a failing disk does.
 """
 
 from affsite.cache.control import ControlStore
 from affsite.cache.disk import RECOVERY_INTERVAL, DiskStore, StoreSite, quarantine
 from affsite.cache.health import CacheHealth, StoreMode, describe_error
 from affsite.cache.memory import MemoryStore, NullStore
-from affsite.cache.opening import CacheStores, open_control_cache, open_data_cache, open_stores
+from affsite.cache.opening import (
+    CacheStores,
+    open_control_cache,
+    open_data_cache,
+    open_redis_stores,
+    open_stores,
+)
 from affsite.cache.protocol import Store, StoreError, Tx
+from affsite.cache.redis_link import RedisLink, RedisUnavailable, check_url
+from affsite.cache.redis_store import RedisStore
+from affsite.cache.redis_version import SharedVersion
 from affsite.cache.value_format import JsonDisk
 
 __all__ = [
@@ -26,14 +40,20 @@ __all__ = [
     "JsonDisk",
     "MemoryStore",
     "NullStore",
+    "RedisLink",
+    "RedisStore",
+    "RedisUnavailable",
+    "SharedVersion",
     "Store",
     "StoreError",
     "StoreMode",
     "StoreSite",
     "Tx",
+    "check_url",
     "describe_error",
     "open_control_cache",
     "open_data_cache",
+    "open_redis_stores",
     "open_stores",
     "quarantine",
 ]

@@ -43,6 +43,7 @@ class StoreMode(StrEnum):
     """Where a store keeps what it is given."""
 
     DISK = "disk"  # shared by every process, as intended
+    REDIS = "redis"  # shared by every process of every machine (AFFSITE_REDIS_URL)
     MEMORY = "memory"  # this process only (the control store while its disk fails)
     OFF = "off"  # nowhere (the data store when it cannot be opened: no caching)
 
@@ -70,6 +71,9 @@ class CacheHealth:
     problems: list[StoreProblem] = field(default_factory=list)
     limits_problem: str | None = None  # a sentence naming the folder and the fix (admins)
     limits_cause: str | None = None  # the cause in a few words, no path (public health checks)
+    backend: StoreMode = StoreMode.DISK  # where the shared state is kept: disk or Redis
+    backend_detail: str = ""  # for admins: the cache folder, or Redis's address (no password)
+    warning: str | None = None  # a setting that puts the shared state at risk, and its fix
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, store: str, message: str, *, write: bool | None = None) -> None:
@@ -99,17 +103,29 @@ class CacheHealth:
 
     @property
     def degraded(self) -> bool:
-        return not self.limits_ok or any(mode != StoreMode.DISK for mode in self.modes.values())
+        if self.warning is not None or not self.limits_ok:
+            return True
+        return any(mode != self.backend for mode in self.modes.values())
+
+    def describe_backend(self) -> str:
+        """Where the shared state is kept, for the dashboard and ``affsite cache stats``."""
+        if self.backend == StoreMode.REDIS:
+            return f"Redis, shared by every machine ({self.backend_detail})"
+        where = f" ({self.backend_detail})" if self.backend_detail else ""
+        return f"disk, shared by the workers of this machine{where}"
 
     def summary(self) -> str:
         """One sentence for the dashboard and ``affsite cache stats``."""
         data = self.modes.get("data", StoreMode.DISK)
         last = self.problems[-1].message if self.problems else None
         if self.limits_problem is not None:
+            where = (
+                "Redis answers" if self.backend == StoreMode.REDIS else "the folder can be written"
+            )
             return (
                 f"Gateway calls are stopped: {self.limits_problem}. The quota and the other "
                 "limits shared by every worker cannot be kept, so pages show saved products "
-                "or fall back until the folder can be written again."
+                f"or fall back until {where} again."
             )
         if data == StoreMode.OFF:
             return (
@@ -120,4 +136,6 @@ class CacheHealth:
             return f"Cache writes failed {self.write_errors} time(s); last problem: {last}."
         if self.quarantined:
             return f"A corrupt cache was moved aside to {self.quarantined[-1]} and rebuilt."
+        if self.warning is not None:
+            return f"Cache working, but {self.warning}."
         return "Cache working normally."

@@ -1,12 +1,19 @@
-"""Opening the two stores under a cache folder, never raising, every file owner-only.
+"""Opening the two stores, under a cache folder or in Redis, never raising; on disk every file
+is owner-only.
 
-Layout (every folder affsite creates is 0700, every file 0600)::
+With ``AFFSITE_REDIS_URL`` both stores live in Redis instead (``redis_store``), shared by every
+machine of the site, under ``<prefix>:data:`` and ``<prefix>:ctl:``; the entries' version is
+``<prefix>:entries-version``. Otherwise, on disk (every folder affsite creates is 0700, every
+file 0600)::
 
     <cache>/data/   FanoutCache: product entries. Evicting (size limit): losing one only
                     costs a gateway call. Cannot be opened: ``NullStore`` (no caching).
     <cache>/ctl/    Cache(eviction_policy="none"): quota counter, speed limiter, fetch locks,
                     circuit breaker, ban, statistics. Never evicted: an evicted bucket or lock
                     would silently reset a limit. See ``ControlStore`` for when it fails.
+
+The catalog keeps its product index beside them, in ``<cache>/index/`` (a SQLite file it opens
+itself: ``affsite.catalog.index_db``).
 """
 
 from __future__ import annotations
@@ -24,6 +31,9 @@ from affsite.cache.disk import DiskStore, Opener, StoreSite
 from affsite.cache.health import CacheHealth, StoreMode, describe_error
 from affsite.cache.memory import NullStore
 from affsite.cache.protocol import Store
+from affsite.cache.redis_link import RedisLink, connect, server_facts
+from affsite.cache.redis_store import REMEMBERED_VALUES, RedisStore
+from affsite.cache.redis_version import SharedVersion
 from affsite.cache.value_format import JsonDisk
 from affsite.files import ensure_private_dir, make_private_file
 
@@ -79,7 +89,10 @@ class CacheStores:
     data: Store
     ctl: Store
     health: CacheHealth
-    directory: Path | None = None
+    directory: Path | None = None  # on disk: the cache folder
+    # In Redis: the entries' version every machine sees (on disk it is a file in ``directory``).
+    version: SharedVersion | None = None
+    link: RedisLink | None = None
 
     def check_limits(self) -> str | None:
         """Why gateway calls are stopped right now (None: they are not).
@@ -93,6 +106,8 @@ class CacheStores:
     def close(self) -> None:
         self.data.close()
         self.ctl.close()
+        if self.link is not None:
+            self.link.close()
 
 
 def open_stores(
@@ -101,13 +116,19 @@ def open_stores(
     data_opener: Opener = open_data_cache,
     control_opener: Opener = open_control_cache,
     clock: Callable[[], float] = time.monotonic,
+    redis_url: str | None = None,
+    redis_prefix: str = "affsite",
 ) -> CacheStores:
-    """Open (creating, mode 0700) ``directory/data`` and ``directory/ctl``. Never raises:
-    whatever cannot be opened is replaced by its stand-in and recorded in ``health``.
+    """Open (creating, mode 0700) ``directory/data`` and ``directory/ctl``, or with
+    ``redis_url`` both stores in Redis under ``redis_prefix`` (``directory`` is then unused).
+    Never raises: whatever cannot be opened is replaced by its stand-in and recorded in
+    ``health``; a Redis that cannot be reached is tried again as it is used.
 
     ``clock`` (monotonic seconds) paces recovery attempts.
     """
-    health = CacheHealth()
+    if redis_url:
+        return open_redis_stores(redis_url, prefix=redis_prefix, clock=clock)
+    health = CacheHealth(backend=StoreMode.DISK, backend_detail=str(directory))
     try:
         ensure_private_dir(directory)
     except OSError as error:
@@ -131,3 +152,34 @@ def open_stores(
         )
     )
     return CacheStores(data=data, ctl=ctl, health=health, directory=directory)
+
+
+def open_redis_stores(
+    url: str, *, prefix: str, clock: Callable[[], float] = time.monotonic
+) -> CacheStores:
+    """Both stores in the Redis at ``url``, under ``prefix`` (see the module doc).
+
+    Asks Redis once whether it answers, so that the dashboard and the limits know from the
+    start; a Redis that does not is tried again as the stores are used.
+
+    :raise ValueError: ``url`` is not a Redis URL (configuration checks it before).
+    """
+    health = CacheHealth(backend=StoreMode.REDIS)
+    link = RedisLink(connect(url), health=health, clock=clock)
+    health.backend_detail = f"{link.address}, keys under {prefix}:"
+    data = RedisStore("data", link, prefix=prefix, health=health, remember=REMEMBERED_VALUES)
+    ctl = RedisStore("ctl", link, prefix=prefix, health=health, stand_in=True)
+    health.set_mode("data", StoreMode.REDIS)
+    health.set_mode("ctl", StoreMode.REDIS)
+    facts = server_facts(link)  # the first command: learns whether Redis answers
+    policy = str(facts.get("maxmemory_policy", "noeviction"))
+    if facts.get("maxmemory") and policy != "noeviction":
+        # The quota counter, the ban and the locks would be evicted like any cached product.
+        message = (
+            f"Redis evicts keys when its memory is full (maxmemory-policy {policy}), the "
+            "daily quota count included: set maxmemory-policy noeviction"
+        )
+        log.error(message)
+        health.warning = message
+    version = SharedVersion(link, f"{prefix}:entries-version", clock=clock)
+    return CacheStores(data=data, ctl=ctl, health=health, version=version, link=link)

@@ -8,6 +8,8 @@ entries, their keys and their generation), ``warm`` (entries a process remembers
 answer reads no store), ``index`` (which products the site shows), ``answers`` and
 ``public_json`` (what callers get), ``stats``, ``background`` (where refreshes run),
 ``connection`` (which gateway the settings mean, "Test connection") and ``extension`` (Flask).
+Search and hot-product lists: ``lists`` (answers under the products' rules) and
+``list_entries`` (cached lists, their keys and tokens).
 Clicks on boxes (``/go/<id>``): ``click_targets`` (where a click leads: the affiliate link or
 the product page, AliExpress only) and ``clicks`` (clicks and views per product and UTC day).
 """
@@ -24,6 +26,7 @@ from affsite.catalog.clicks import ClickReport, ProductClicks
 from affsite.catalog.connection import CheckResult, ClientFactory, ClientHooks, client_factory
 from affsite.catalog.extension import EXTENSION_KEY, flush_on_exit, get_catalog, init_app
 from affsite.catalog.facade import Catalog, FollowerFactory
+from affsite.catalog.lists import ListAnswer
 from affsite.catalog.policy import Purpose
 from affsite.catalog.public_json import Reason
 from affsite.catalog.refresh import RefreshReport
@@ -42,6 +45,7 @@ __all__ = [
     "Destination",
     "Failure",
     "FollowerFactory",
+    "ListAnswer",
     "ProductAnswer",
     "ProductClicks",
     "Purpose",

@@ -30,11 +30,12 @@ import logging
 import math
 import os
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from affsite.cache import Store
+from affsite.cache import Store, StoreError, Tx
 from affsite.catalog.answers import Failure
 from affsite.catalog.public_json import Reason
 from affsite.files import make_private_file, write_private_file
@@ -245,6 +246,22 @@ class Entries:
 
     def write(self, ns: str, pid: str, entry: Entry, now: float) -> None:
         self._data.set(entry_key(ns, pid), entry.to_dict(), expire=entry.store_expire(now))
+        self._generation.bump()
+
+    def write_all(self, ns: str, entries: Mapping[str, Entry], now: float) -> None:
+        """``write`` for every entry of one gateway call, in one transaction of the data
+        store and one move of the generation (a commit per entry costs more than the entry).
+        When the transaction fails, the entries are written one by one."""
+
+        def write(tx: Tx) -> None:
+            for pid, entry in entries.items():
+                tx.set(entry_key(ns, pid), entry.to_dict(), expire=entry.store_expire(now))
+
+        try:
+            self._data.atomic(write)
+        except StoreError:
+            for pid, entry in entries.items():
+                self._data.set(entry_key(ns, pid), entry.to_dict(), expire=entry.store_expire(now))
         self._generation.bump()
 
     def failure(self, ns: str, pid: str, now: float) -> Failure | None:

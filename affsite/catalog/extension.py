@@ -39,9 +39,9 @@ def init_app(app: Flask, catalog: Catalog | None = None) -> None:
 
     Settings come from the app's settings store (``affsite.settings.init_app`` first), read
     per request; the cache lives in ``<instance>/cache`` (config ``CACHE_DIR``, env
-    ``AFFSITE_CACHE_DIR``, overrides); time comes from config ``CLOCK`` when set; stale
-    entries are refreshed in a background thread (config ``REFRESH_INLINE`` true: right away,
-    in the request that found them).
+    ``AFFSITE_CACHE_DIR``, overrides), or in Redis with ``REDIS_URL``; time comes from
+    config ``CLOCK`` when set; stale entries are refreshed in a background thread (config
+    ``REFRESH_INLINE`` true: right away, in the request that found them).
     """
     if catalog is None:
         catalog = _build(app)
@@ -60,7 +60,11 @@ def _build(app: Flask) -> Catalog:
     inline = bool(app.config.get("REFRESH_INLINE"))
     return Catalog(
         settings=store.load,
-        stores=open_stores(directory),
+        stores=open_stores(
+            directory,
+            redis_url=app.config.get("REDIS_URL"),
+            redis_prefix=app.config.get("REDIS_PREFIX") or "affsite",
+        ),
         clock=clock,
         sleep=sleep,
         refresher=InlineRefresher() if inline else ThreadRefresher(),

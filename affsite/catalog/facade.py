@@ -12,16 +12,17 @@ The ``Purpose`` says who asks, and with it how long the answer may take and who 
 gateway calls (``policy``).
 
 A warm answer costs no store read: each process remembers the entries it read while no process
-has written or cleared entries since (``warm``); freshness is still decided by the clock.
+has written or cleared entries since (``warm``; ``replay``); freshness is decided by the clock.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Callable, Sequence
 
-from affsite.aliexpress import AliExpressClient, global_id
+from affsite.aliexpress import AliExpressClient, ProductQuery, global_id
 from affsite.cache import CacheStores, Store
 from affsite.catalog.answers import Failure, ProductAnswer, Status, fallback
 from affsite.catalog.background import InlineRefresher, Refresher
@@ -33,14 +34,16 @@ from affsite.catalog.connection import (
     demo_sandbox,
     gateway_client_factory,
 )
-from affsite.catalog.entries import GENERATION_FILE, Entries, Entry, Generation, namespace
+from affsite.catalog.entries import Entries, Entry, namespace
 from affsite.catalog.fetching import FetchContext, Fetcher, new_owner
-from affsite.catalog.index import ProductIndex
+from affsite.catalog.generations import entries_generation
+from affsite.catalog.index import ProductIndex, open_product_index
+from affsite.catalog.lists import ListAnswer, Lists
 from affsite.catalog.policy import NEW_PRODUCT_REFUSED, PublicShare, Purpose, new_product_limit
 from affsite.catalog.public_json import Reason
 from affsite.catalog.refresh import RefreshReport, Renewals
 from affsite.catalog.stats import CatalogStats, Counters, EventLog
-from affsite.catalog.warm import WarmAnswers
+from affsite.catalog.warm import WarmAnswers, WarmTicket
 from affsite.clock import Clock, Sleeper, system_clock, system_sleep
 from affsite.errors import AffsiteError
 from affsite.limits import FetchLocks, Gate, QuotaStatus, credentials_fingerprint
@@ -99,8 +102,7 @@ class Catalog:
             breaker_threshold=breaker_threshold,
             breaker_reset=breaker_reset,
         )
-        generation = None if stores.directory is None else stores.directory / GENERATION_FILE
-        self._entries = Entries(stores.data, stores.ctl, Generation(generation))
+        self._entries = Entries(stores.data, stores.ctl, entries_generation(stores))
         self.clicks = Clicks(  # clicks on boxes (/go/<id>)
             stores=stores,
             entries=self._entries,
@@ -111,8 +113,8 @@ class Catalog:
             flush_interval=flush_interval,
             lock_ttl=lock_ttl,
         )
-        self._index = ProductIndex(
-            stores.ctl, clock, flush_interval=flush_interval, on_flush=self.clicks.log.viewed
+        self._index = open_product_index(
+            stores, clock, flush_interval=flush_interval, on_flush=self.clicks.log.viewed
         )
         self._fetcher = Fetcher(
             entries=self._entries,
@@ -134,6 +136,10 @@ class Catalog:
             index=self._index,
             refresher=refresher or InlineRefresher(),
             clock=clock,
+        )
+        # Search and hot-product lists, under the same rules and limits as products.
+        self._lists = Lists(
+            self._fetcher, self._entries, self._index, self._gate, stores, refresher, clock, sleep
         )
         self._flush_interval = flush_interval
         self._last_flush = clock()
@@ -159,6 +165,7 @@ class Catalog:
         self._renewals.close()
         self.flush()
         self._closed = True
+        self._index.close()
         self.stores.close()
 
     def flush(self) -> None:
@@ -183,22 +190,51 @@ class Catalog:
         caller draws the answers with them: both then use the same settings, read once. None
         reads them now.
         """
+        return self.products_with_ticket(ids, purpose=purpose, settings=settings)[0]
+
+    def products_with_ticket(
+        self, ids: Sequence[str], *, purpose: Purpose, settings: Settings | None = None
+    ) -> tuple[list[ProductAnswer], WarmTicket | None]:
+        """``products``, and a ticket for ``replay`` when every answer came from this
+        process's memory (None otherwise: something was stale, missing or fetched)."""
         asking = Purpose(purpose)
         wanted = list(ids)
         try:
             return self._products(wanted, asking, settings or self._settings())
         except Exception:
             log.exception("catalog failed; answering %d id(s) with fallbacks", len(wanted))
-            return [fallback(global_id(raw) or raw, Reason.UNAVAILABLE) for raw in wanted]
+            return [fallback(global_id(raw) or raw, Reason.UNAVAILABLE) for raw in wanted], None
+
+    def replay(self, ticket: WarmTicket) -> bool:
+        """Count the request ``ticket`` was given for again, as ``products`` counted it, when
+        ``products`` would now hand out the very same answers (``WarmTicket.holds``); else
+        False, counting nothing: ask ``products`` (it serves an aged answer stale, renewed)."""
+        now = self._clock()
+        current = (self._settings(), self._warm.generation(), now)
+        if ticket.issuer is not self or not ticket.holds(*current):
+            return False
+        self._index.viewed(ticket.ns, ticket.viewed, by_site=ticket.by_site)
+        self._counters.add(ticket.statuses)
+        if now - self._last_flush >= self._flush_interval:
+            self.flush()
+        return True
 
     def product(
         self, product_id: str, *, purpose: Purpose, settings: Settings | None = None
     ) -> ProductAnswer:
         return self.products([product_id], purpose=purpose, settings=settings)[0]
 
+    def list_answers(
+        self, queries: Sequence[ProductQuery], *, purpose: Purpose, settings: Settings | None = None
+    ) -> list[ListAnswer]:
+        """One answer per search or hot-product query, in the order asked (see ``lists``); the
+        products found are cached too, so ``products(ids)`` answers them without a call."""
+        chosen = settings or self._settings()
+        return self._lists.answers(queries, Purpose(purpose), chosen, self._warm.namespace(chosen))
+
     def _products(
         self, raw_ids: list[str], purpose: Purpose, settings: Settings
-    ) -> list[ProductAnswer]:
+    ) -> tuple[list[ProductAnswer], WarmTicket | None]:
         warm = self._warm
         context = FetchContext(settings=settings, ns=warm.namespace(settings), purpose=purpose)
         ns = context.ns
@@ -210,11 +246,14 @@ class Catalog:
         answers: dict[str, ProductAnswer] = {}
         stale: list[str] = []
         cold: list[str] = []
+        fresh_until = math.inf  # while every answer comes from memory: when the first ages
         for pid in unique:
-            remembered = warm.fresh(ns, pid, generation, now)
+            remembered = warm.fresh_until(ns, pid, generation, now)
             if remembered is not None:
-                answers[pid] = remembered  # the warm path: no store read
+                answers[pid], until = remembered  # the warm path: no store read
+                fresh_until = min(fresh_until, until)
                 continue
+            fresh_until = -math.inf
             cached = self._entries.read(ns, pid)
             fresh = cached is not None and cached.fresh(now)
             answer = None
@@ -260,10 +299,13 @@ class Catalog:
         if now - self._last_flush >= self._flush_interval:
             self.flush()
 
+        ticket = None
+        if generation is not None and fresh_until > now:  # every answer came from memory
+            ticket = WarmTicket.of(self, settings, ns, generation, fresh_until, answers, purpose)
         return [
             answers[known] if known else fallback(raw, Reason.INVALID_ID)
             for raw, known in zip(raw_ids, normalized, strict=True)
-        ]
+        ], ticket
 
     # --- for admin pages and commands --------------------------------------------------------
 
@@ -317,7 +359,7 @@ class Catalog:
             counters=self._counters.totals(),
             entries=self.stores.data.count(),
             volume_bytes=self.stores.data.volume(),
-            indexed_products=len(self._index.rows(ns)),
+            indexed_products=self._index.count(ns),
             namespace=ns,
             quota=self.quota(),
             breaker=self._gate.breaker.status(credentials_fingerprint(settings)),
@@ -338,6 +380,7 @@ class Catalog:
         self._warm.clear()  # other processes see the generation move on
         self._index.clear(namespace(settings))
         self._fetcher.handoff.clear()
+        self._lists.clear()
         return removed
 
     def due_for_refresh(self, horizon: float | None = None) -> list[str]:

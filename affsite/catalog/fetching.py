@@ -343,8 +343,8 @@ class Fetcher:
                     stopped.append((pid, title if isinstance(title, str) else None))
             data = product.to_dict() if product is not None else None
             entries[pid] = Entry.make(data, now=now, settings=settings, factor=factor)
+        self._entries.write_all(ns, entries, now)
         for pid, entry in entries.items():
-            self._entries.write(ns, pid, entry, now)
             self.handoff.put(ns, pid, entry)
         self._index.fetched(ns, entries)
         if stopped:

@@ -190,3 +190,8 @@ class PublicShare:
             calls = math.ceil(len(rest) / size)
             granted = self._allowance.take(calls, new_product_limit(settings)) * size
         return Payment(fetch=[*mine, *free, *rest[:granted]], refused=rest[granted:])
+
+    def take_calls(self, settings: Settings, calls: int) -> int:
+        """Take up to ``calls`` calls from today's allowance (for a search list only public
+        requests asked for); how many were granted."""
+        return self._allowance.take(calls, new_product_limit(settings))

@@ -10,16 +10,23 @@ expired is read from the store again (another worker may have renewed it).
 
 A warm answer is the very same ``ProductAnswer`` object each time, as long as the entry read
 back is equal: layers above may keep what they drew from it, keyed by its identity.
+
+A request answered wholly from memory gets a ``WarmTicket``: what the catalog needs to tell, on
+a later request for the same ids, that it would hand out the very same answers (same settings
+object, same generation, every entry still fresh), and to count that request as it counts any
+(``Catalog.replay``). Layers above may then hand over what they made without asking again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from affsite.aliexpress import Product
 from affsite.catalog.answers import ProductAnswer, Status
 from affsite.catalog.connection import media_base_url
 from affsite.catalog.entries import Entries, Entry, GenerationMark, namespace
+from affsite.catalog.policy import Purpose
 from affsite.catalog.public_json import Reason
 from affsite.lru import LRU
 from affsite.settings import Settings
@@ -32,6 +39,52 @@ class _Remembered:
     generation: GenerationMark | None  # when it was read; None: never answer from memory
     entry: Entry
     fresh_answer: ProductAnswer  # HIT (or NEGATIVE), its product decoded
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class WarmTicket:
+    """A request the catalog answered wholly from memory, and how it counted it (see the module
+    doc). Compared by identity: each request gets its own."""
+
+    issuer: object  # the catalog that answered; another one never replays it
+    settings: Settings  # the very object the answers were made under
+    ns: str
+    generation: GenerationMark
+    fresh_until: float  # the earliest end of freshness among the entries
+    viewed: tuple[str, ...]  # ids counted as viewed, each once
+    statuses: tuple[Status, ...]  # one per id counted
+    by_site: bool
+
+    @classmethod
+    def of(
+        cls,
+        issuer: object,
+        settings: Settings,
+        ns: str,
+        generation: GenerationMark,
+        fresh_until: float,
+        answers: Mapping[str, ProductAnswer],
+        purpose: Purpose,
+    ) -> WarmTicket:
+        """The ticket for a request whose every answer (by product id) came from memory."""
+        return cls(
+            issuer=issuer,
+            settings=settings,
+            ns=ns,
+            generation=generation,
+            fresh_until=fresh_until,
+            viewed=tuple(answers),
+            statuses=tuple(answer.status for answer in answers.values()),
+            by_site=purpose.rules.for_site,
+        )
+
+    def holds(self, settings: Settings, generation: GenerationMark | None, now: float) -> bool:
+        """True while the catalog would hand out the very same answers: the same settings
+        object (a save or an environment change makes a new one), no entry written or cleared
+        by any process since (the generation), every entry still fresh at ``now``."""
+        return (
+            settings is self.settings and generation == self.generation and now < self.fresh_until
+        )
 
 
 class WarmAnswers:
@@ -61,6 +114,13 @@ class WarmAnswers:
     ) -> ProductAnswer | None:
         """The remembered answer for ``pid`` when it is still the store's and fresh at
         ``now``; None: read the store."""
+        found = self.fresh_until(ns, pid, generation, now)
+        return None if found is None else found[0]
+
+    def fresh_until(
+        self, ns: str, pid: str, generation: GenerationMark | None, now: float
+    ) -> tuple[ProductAnswer, float] | None:
+        """``fresh``, with the moment the answer stops being fresh."""
         known = self._remembered.get((ns, pid))
         if (
             known is None
@@ -69,7 +129,7 @@ class WarmAnswers:
             or not known.entry.fresh(now)
         ):
             return None
-        return known.fresh_answer
+        return known.fresh_answer, known.entry.fresh_until
 
     def answer(
         self,

@@ -100,13 +100,19 @@ def stats_lines(stats: CatalogStats) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def cache_stats_command(as_json: bool) -> None:
     """Entries, hit ratio, stale answers, quota, breaker and recent gateway errors."""
-    stats = get_catalog().stats()
+    catalog = get_catalog()
+    catalog.stores.check_limits()  # tries Redis or the disk again when due
+    stats = catalog.stats()
+    health = catalog.stores.health
     if as_json:
         data: dict[str, Any] = stats.to_json()
         data["breaker"]["open_until"] = _iso(stats.breaker.open_until)
         data["ban_until"] = _iso(stats.ban_until)
+        data["cache"]["backend"] = str(health.backend)
+        data["cache"]["kept_in"] = health.describe_backend()
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
+    click.echo(f"Kept in:     {health.describe_backend()}")
     for line in stats_lines(stats):
         click.echo(printable(line) if line.startswith("  ") else line)
 

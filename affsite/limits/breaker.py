@@ -110,6 +110,12 @@ class CircuitBreaker:
             )
 
         def take_probe(tx: Tx) -> bool:
+            # Read again inside the transaction: a probe that failed since ``state`` was read
+            # opened the breaker again, and then there is nothing left to probe.
+            current = json_dict(tx.get(self.KEY)) or {}
+            reopened = number(current.get("open_until"))
+            if reopened and now < reopened and reopened - now <= self.max_reset_timeout:
+                return False
             probe = json_dict(tx.get(self.PROBE_KEY))
             if probe is not None and number(probe.get("until")) > now:
                 return False

@@ -59,14 +59,15 @@ class RateLimited(CallRefused):
 
 
 class LimitsUnavailable(CallRefused):
-    """The shared limits cannot be kept (the control store is not on a working disk), so no
-    call may be made: each worker counting on its own would multiply the daily quota.
+    """The shared limits cannot be kept (the control store is not on a working disk, or Redis
+    cannot be reached), so no call may be made: each worker counting on its own would multiply
+    the daily quota.
     """
 
     reason = "limits_unavailable"
     fix = (
-        "The quota and the other limits shared by every worker are kept in the cache folder, "
-        "which cannot be written: free disk space or fix its permissions. Calls resume by "
-        "themselves within a minute after it can be written again; meanwhile pages show saved "
-        "products."
+        "The quota and the other limits shared by every worker are kept in the cache folder "
+        "(or in Redis, with AFFSITE_REDIS_URL), which cannot be used: free disk space or fix "
+        "its permissions (or start Redis). Calls resume by themselves once it works again; "
+        "meanwhile pages show saved products."
     )

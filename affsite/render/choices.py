@@ -4,8 +4,8 @@ Template names, themes and the other choices arrive from outside (embed URLs, sh
 the CLI), so each is an allow-list: ``BoxTemplate("../../etc/passwd")`` is a ``ValueError``,
 never a file path. ``Options`` holds everything else a caller may vary; it is part of the
 memo key of every drawn fragment, so an option can never leak into a fragment drawn for
-other options. Its one free text (the button text) is cut and cleaned here, and escaped
-when drawn.
+other options. Its free text (the button text, the title) is cut and cleaned here, and
+escaped when drawn.
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ from enum import StrEnum
 
 from affsite.settings.display import MAX_BUTTON_TEXT
 
+MAX_TITLE = 200  # characters of a title given by the caller; longer text is cut
+
 __all__ = [
     "MAX_BUTTON_TEXT",
+    "MAX_TITLE",
     "BoxField",
     "BoxTemplate",
     "Heading",
@@ -42,7 +45,7 @@ class BoxTemplate(StrEnum):
     COMPACT = "compact"  # one line per product with a thumbnail
     BUTTON = "button"  # a call-to-action button
     LINK = "link"  # a text link
-    FIELD = "field"  # one value (the price or the title), inline
+    FIELD = "field"  # one value (price, title, discount, rating or orders), inline
 
     @property
     def path(self) -> str:
@@ -82,6 +85,15 @@ class Heading(StrEnum):
     H3 = "h3"
     H4 = "h4"
 
+    @property
+    def below(self) -> Heading:
+        """The next level down (``h4`` stays ``h4``): product titles under a block's heading.
+
+        >>> Heading.H2.below, Heading.H4.below
+        (<Heading.H3: 'h3'>, <Heading.H4: 'h4'>)
+        """
+        return Heading(f"h{min(int(self.value[1]) + 1, 4)}")
+
 
 class Theme(StrEnum):
     """Colours of a box: fixed light or dark, or the visitor's preference (auto)."""
@@ -92,10 +104,13 @@ class Theme(StrEnum):
 
 
 class BoxField(StrEnum):
-    """What the ``field`` template shows."""
+    """What the ``field`` template shows; a product without that value shows nothing."""
 
     PRICE = "price"  # the price and when it was fetched
     TITLE = "title"
+    DISCOUNT = "discount"  # "50%" off the struck-through price, only next to a dated price
+    RATING = "rating"  # "4.8 out of 5": the positive-feedback rate scaled to five
+    ORDERS = "orders"  # the recent orders count, "1,234"
 
 
 class LinkTarget(StrEnum):
@@ -199,11 +214,19 @@ class Options:
     this site's absolute address (``https://shop.example``, no trailing ``/``) for boxes shown
     on other sites: pictures this site serves itself (the sandbox's, in demo mode) are then
     drawn with it, so they load there too.
+
+    ``title`` is the caller's own words for what is drawn (one clean line, at most
+    ``MAX_TITLE`` characters; longer text is cut). With one product it replaces the product's
+    title wherever the template shows one (the link's text too); with several it heads the
+    block (a table's caption) and the products keep their titles, one heading level down.
+    Inline templates have no heading, so with several products they show no title. Schema.org
+    data always names the product by its own title.
     """
 
     heading: Heading = Heading.H3
     theme: Theme | None = None
     button_text: str | None = None
+    title: str | None = None
     field: BoxField = BoxField.PRICE
     target: LinkTarget = LinkTarget.NEW_TAB
     link_via: str | None = None
@@ -219,6 +242,8 @@ class Options:
         if self.button_text is not None:
             text = clean_text(str(self.button_text), MAX_BUTTON_TEXT)
             object.__setattr__(self, "button_text", text or None)
+        if self.title is not None:
+            object.__setattr__(self, "title", clean_text(str(self.title), MAX_TITLE) or None)
         if self.link_via is not None:
             object.__setattr__(self, "link_via", link_base(self.link_via))
         if self.media_root is not None:

@@ -21,6 +21,17 @@ template's root element (``boxes/_frame.html``: the ``.affsite`` element with th
 the writing direction, a table's caption and header, a list), which is drawn once per
 template, options and settings and kept as the text before and after the products.
 
+A caller's title (``Options.title``) is the product's title when one product is drawn, and
+the heading of the root element when several are: the products are then drawn without it,
+their own titles one heading level down, so that one product's drawing serves every block.
+
+The catalog hands out the very same answer objects while they stay fresh, and the settings
+store the very same ``Settings`` while nothing changed, so a page asks again and again with
+the same objects. A whole call is therefore also kept under the identities of its settings
+and answers (with its template and options): the kept entry holds those objects, so no other
+object can take their identity while it is kept, and a repeated call costs one lookup instead
+of hashing every product again.
+
 Each product is drawn on its own: whatever goes wrong while drawing one (numbers no one
 expected, a template bug) turns into that product's fallback box, logged once per worker,
 and never into an error for the page around it.
@@ -28,8 +39,10 @@ and never into an error for the page around it.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -50,6 +63,7 @@ T = TypeVar("T")
 
 MAX_FRAGMENTS = 4096
 MAX_PAGES = 2048
+MAX_CALLS = 1024  # whole calls (a 100-tag article makes 100)
 STYLESHEET = "css/box.css"  # the boxes' CSS, relative to the static folder
 FRAME = "boxes/_frame.html"  # the root element around a template's products
 
@@ -70,6 +84,7 @@ class Renderer:
         static: Path | None = None,
         max_fragments: int = MAX_FRAGMENTS,
         max_pages: int = MAX_PAGES,
+        max_calls: int = MAX_CALLS,
     ) -> None:
         self.environment = environment
         self._static = static
@@ -77,6 +92,8 @@ class Renderer:
         self._fragments: LRU[Hashable, Markup] = LRU(max_fragments)
         self._frames: LRU[Hashable, tuple[Markup, Markup]] = LRU(256)
         self._pages: LRU[Hashable, str] = LRU(max_pages)
+        self._calls: LRU[Hashable, _Call] = LRU(max_calls)
+        self._last_look: tuple[Settings, BoxSettings] | None = None
 
     def products(
         self,
@@ -92,13 +109,32 @@ class Renderer:
         settings say (a message, a plain link, or nothing). Nothing at all to show gives
         empty markup, not an empty box.
         """
-        look = _look(settings)
+        key = (id(settings), template, options, tuple(map(id, answers)))
+        kept = self._calls.get(key)
+        if kept is not None:
+            return kept.html
+        html = self._products(answers, settings, template, options)
+        self._calls.put(key, _Call(settings=settings, answers=tuple(answers), html=html))
+        return html
+
+    def _products(
+        self,
+        answers: Sequence[ProductAnswer],
+        settings: Settings | BoxSettings,
+        template: BoxTemplate | None,
+        options: Options,
+    ) -> Markup:
+        look = self._look(settings)
         chosen = template or look.template
-        items = [self._product(a, look, chosen, options) for a in answers]
+        several = options.title is not None and len(answers) != 1
+        each = _under_a_heading(options) if several else options
+        items = [self._product(a, look, chosen, each) for a in answers]
         if not any(items):
             return Markup("")
         head, tail = self._remember(
-            self._frames, (chosen, options, look), lambda: self._frame(chosen, look, options)
+            self._frames,
+            (chosen, options, look, several),
+            lambda: self._frame(chosen, look, options, several=several),
         )
         separator = Markup(" ") if chosen.inline else Markup("\n")
         return head + separator.join(item for item in items if item) + tail
@@ -122,7 +158,7 @@ class Renderer:
         The page template sees ``boxes``, ``title``, ``language``, ``assets``, ``look``,
         ``options``, ``template`` and ``discovery``.
         """
-        look = _look(settings)
+        look = self._look(settings)
         chosen = template or look.template
         key = (page, chosen, options, look, assets, discovery, tuple(answers))
         return self._remember(
@@ -152,7 +188,7 @@ class Renderer:
         boxes = self.products(answers, look, template, options)
         return self.environment.get_template(page.value).render(
             boxes=boxes,
-            title=_title(answers),
+            title=_title(answers, options),
             language=look.language,
             assets=assets,
             look=look,
@@ -162,13 +198,15 @@ class Renderer:
         )
 
     def _frame(
-        self, template: BoxTemplate, look: BoxSettings, options: Options
+        self, template: BoxTemplate, look: BoxSettings, options: Options, *, several: bool
     ) -> tuple[Markup, Markup]:
         html = self.environment.get_template(FRAME).render(
             template=template,
             look=look,
             options=options,
             theme=options.theme or look.theme,
+            # Inline templates sit in a sentence, where no heading fits.
+            block_title=options.title if several and not template.inline else None,
             items=Markup(_ITEMS),  # noqa: S704
         )
         head, _, tail = html.partition(_ITEMS)
@@ -222,6 +260,16 @@ class Renderer:
         # The environment escapes every value it writes (autoescape), so its output is markup.
         return Markup(html)  # noqa: S704
 
+    def _look(self, settings: Settings | BoxSettings) -> BoxSettings:
+        if isinstance(settings, BoxSettings):
+            return settings
+        last = self._last_look  # one read: another thread may replace it meanwhile
+        if last is not None and last[0] is settings:
+            return last[1]
+        look = BoxSettings.of(settings)
+        self._last_look = (settings, look)
+        return look
+
     @staticmethod
     def _remember(memory: LRU[Hashable, T], key: Hashable, make: Callable[[], T]) -> T:
         try:
@@ -233,13 +281,27 @@ class Renderer:
         return memory.get_or_make(key, make)
 
 
-def _look(settings: Settings | BoxSettings) -> BoxSettings:
-    return settings if isinstance(settings, BoxSettings) else BoxSettings.of(settings)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Call:
+    """A whole call as drawn; it holds the objects whose identities are its key."""
+
+    settings: Settings | BoxSettings
+    answers: tuple[ProductAnswer, ...]
+    html: Markup
 
 
-def _title(answers: Sequence[ProductAnswer]) -> str:
+@functools.lru_cache(maxsize=256)
+def _under_a_heading(options: Options) -> Options:
+    # The options each product of a titled block is drawn with (kept: a warm page asks for
+    # them on every call, and equal options must stay one memo key).
+    return replace(options, title=None, heading=options.heading.below)
+
+
+def _title(answers: Sequence[ProductAnswer], options: Options) -> str:
     if len(answers) != 1:
-        return "AliExpress products"
+        return options.title or "AliExpress products"
+    if options.title:
+        return options.title
     answer = answers[0]
     title = getattr(answer.product, "title", None)
     return title if isinstance(title, str) and title else f"AliExpress product {answer.id}"

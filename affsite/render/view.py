@@ -6,9 +6,13 @@ it can be tested on its own:
 * links: the call to action is ``link_via`` + the id (our ``/go/<id>``) or the product's own
   affiliate link, and only when ``affsite.render.urls`` allows it; images likewise;
 * text: the title is kept as text (the environment escapes it when drawn); a product with no
-  title is "AliExpress product <id>";
-* numbers: prices through ``affsite.render.money`` (Decimal, never float), orders and ratings
-  in the site's language; a value that makes no sense is left out, never shown half-formed;
+  title is "AliExpress product <id>"; a caller's ``Options.title`` replaces it (schema.org
+  data keeps the product's own);
+* numbers: prices through ``affsite.render.money`` (Decimal, never float), orders, ratings and
+  discounts in the site's language (``1.234``, ``97,8 %``, ``%50``); a value that makes no
+  sense is left out, never shown half-formed;
+* the rating: the gateway's ``evaluate_rate`` is the share of positive feedback (0-100 %);
+  out of five it is that share of five stars (96 % is 4.8), to one decimal;
 * the struck-through price only when it is higher, in the same currency; the discount only
   next to it;
 * schema.org data (``affsite.render.structured``) only while the price is fresh.
@@ -17,9 +21,9 @@ it can be tested on its own:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from markupsafe import Markup
 
 from affsite.catalog.answers import ProductAnswer, Status
@@ -31,6 +35,8 @@ from affsite.render.structured import product_json_ld
 from affsite.render.urls import image_url, link_url, product_page_url
 
 MAX_ORDERS = 10**9  # beyond this a count is a gateway error, not a number of orders
+STARS = 5  # what a rating is "out of"
+_TENTH = Decimal("0.1")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,12 +45,14 @@ class ProductView:
 
     id: str
     title: str  # never empty
+    own_title: bool  # the title is the caller's (Options.title), drawn whole
     link: str | None  # the call to action's href
     image: str | None
     price: str | None
     was: str | None  # the struck-through original price
     discount: str | None  # "50%"
     rating: str | None  # "97.8%" positive feedback
+    stars: str | None  # the same out of five: "4.9"
     orders: str | None  # "1,234"
     as_of: str | None  # ISO 8601 for <time datetime>
     as_of_text: str | None
@@ -69,7 +77,7 @@ def view_of(answer: ProductAnswer, look: BoxSettings, options: Options) -> Produ
     if product is None:
         raise ValueError("an unavailable answer has no product view")
     title = product.title if isinstance(product.title, str) and product.title.strip() else None
-    shown_title = title or f"AliExpress product {answer.id}"
+    shown_title = options.title or title or f"AliExpress product {answer.id}"
     link = _call_to_action(answer, options)
     image = image_url(product.image, look.demo_media)
     if image and image.startswith("/") and not image.startswith("//") and options.media_root:
@@ -91,12 +99,14 @@ def view_of(answer: ProductAnswer, look: BoxSettings, options: Options) -> Produ
     return ProductView(
         id=answer.id,
         title=shown_title,
+        own_title=options.title is not None,
         link=link,
         image=image,
         price=price,
         was=was,
         discount=_percent(product.discount_percent, look.language, whole=True) if was else None,
         rating=_percent(product.rating_percent, look.language, whole=False),
+        stars=_stars(product.rating_percent, look.language),
         orders=_orders(product.orders, look.language),
         as_of=utc_iso(as_of) if as_of is not None else None,
         as_of_text=utc_text(as_of) if as_of is not None else None,
@@ -144,21 +154,50 @@ def _is_moment(value: object) -> bool:
 
 
 def _percent(value: object, language: str, *, whole: bool) -> str | None:
-    """``value`` (0-100) as the site's language writes a number, with ``%``; None when it
-    is not a percentage.
+    """``value`` (0-100) as the site's language writes a percentage (to one decimal, or
+    whole); None when it is not a percentage.
 
     >>> _percent(Decimal("97.84"), "EN", whole=False), _percent(Decimal("50"), "DE", whole=True)
-    ('97.8%', '50%')
+    ('97.8%', '50\xa0%')
+    >>> _percent(Decimal("50"), "TR", whole=True), _percent(Decimal("97.0"), "EN", whole=False)
+    ('%50', '97%')
     >>> _percent(Decimal("NaN"), "EN", whole=True), _percent(150, "EN", whole=True)
     (None, None)
     """
+    number = _share(value)
+    if number is None:
+        return None
+    rounded = number.quantize(Decimal(1) if whole else _TENTH, rounding=ROUND_HALF_UP)
+    return str(
+        format_percent(rounded / 100, locale=locale_for(language), decimal_quantization=False)
+    )
+
+
+def _stars(value: object, language: str) -> str | None:
+    """A positive-feedback rate (0-100 %) out of five stars, to one decimal, as the site's
+    language writes it; None when it is not a percentage.
+
+    >>> _stars(Decimal("96"), "EN"), _stars(Decimal("97.8"), "DE"), _stars(100, "EN")
+    ('4.8', '4,9', '5.0')
+    >>> _stars(Decimal("0"), "EN"), _stars("95%", "EN")
+    (None, None)
+    """
+    number = _share(value)
+    if number is None:
+        return None
+    stars = (number * STARS / 100).quantize(_TENTH, rounding=ROUND_HALF_UP)
+    return str(format_decimal(stars, format="0.0", locale=locale_for(language)))
+
+
+def _share(value: object) -> Decimal | None:
+    # A percentage the gateway could mean: a finite number above 0 and at most 100 ("0.0%"
+    # is what it sends for a product no one has rated yet).
     if not isinstance(value, Decimal | int) or isinstance(value, bool):
         return None
     number = Decimal(value)
     if not number.is_finite() or not 0 < number <= 100:
         return None
-    pattern = "#,##0" if whole else "#,##0.#"
-    return f"{format_decimal(number, format=pattern, locale=locale_for(language))}%"
+    return number
 
 
 def _orders(value: object, language: str) -> str | None:

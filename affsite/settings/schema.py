@@ -1,6 +1,8 @@
 """What the settings are: the ``Settings`` contract, and one ``Field`` per setting (type,
 label, help text, bounds or choices, environment variable) grouped as the admin form shows
 them. Validation lives in ``affsite.settings.values``; storage in ``affsite.settings.store``.
+The contract and the building blocks are in ``schema_base``, the cache and limit fields in
+``schema_limits``; every name is available from here.
 
 What the gateway fixes (its address, the sign methods, the batch maximum) comes from
 ``affsite.aliexpress``: the settings follow the client, never the other way round.
@@ -9,13 +11,14 @@ What the gateway fixes (its address, the sign methods, the batch maximum) comes 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any, Literal
+from dataclasses import fields
 
-from affsite.aliexpress.protocol import DEFAULT_API_URL, DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
+from affsite.aliexpress.protocol import DEFAULT_API_URL
 from affsite.aliexpress.signing import SIGN_METHODS
 from affsite.settings import display
 from affsite.settings.countries import COUNTRIES
+from affsite.settings.schema_base import DEFAULTS, Field, Group, Kind, Settings, days_text
+from affsite.settings.schema_limits import LIMIT_FIELDS
 
 __all__ = [
     "CREDENTIAL_FIELDS",
@@ -38,44 +41,6 @@ __all__ = [
 
 MAX_FEATURED_PRODUCTS = 50
 
-
-@dataclass(frozen=True)
-class Settings:
-    app_key: str = ""
-    app_secret: str = ""
-    tracking_id: str = ""
-    country: str = "US"  # ship-to country, ISO 3166-1 alpha-2
-    currency: str = "USD"  # target_currency
-    language: str = "EN"  # target_language
-    cache_ttl: int = 86_400  # seconds a fetched product stays fresh
-    stale_ttl: int = 604_800  # seconds past freshness it may still be served when the API fails
-    negative_ttl: int = 21_600  # seconds a "not promotable" answer is remembered
-    rate_limit: float = 1.0  # gateway requests per second, shared by every worker
-    daily_quota: int = 5_000  # gateway requests per Beijing day, shared by every worker
-    admin_reserve: int = 100  # part of the daily quota kept for admin actions
-    new_product_share: int = 10  # % of the daily quota for ids first asked for anonymously
-    batch_size: int = DEFAULT_BATCH_SIZE  # product ids per productdetail.get call
-    api_url: str = DEFAULT_API_URL
-    sign_method: str = "sha256"  # "sha256" or "md5"
-    disclosure: str = (
-        "As an AliExpress affiliate we earn from qualifying purchases. Prices may have changed."
-    )
-    box_template: str = "box"  # template drawn when an embed or snippet names none
-    box_theme: str = "light"  # "light", "dark" or "auto" (the visitor's preference)
-    button_text: str = "View on AliExpress"
-    unavailable_display: str = "message"  # "message", "link" (no price) or "hide"
-    json_ld: bool = False  # schema.org Product data next to boxes with fresh prices
-    allowed_embed_origins: tuple[str, ...] = ()  # sites allowed to frame our embeds; empty = any
-    featured_products: tuple[str, ...] = ()  # global product ids shown on the home page
-
-    @property
-    def demo_mode(self) -> bool:
-        """True when no credentials are set: the app then talks to the built-in sandbox."""
-        return not (self.app_key and self.app_secret)
-
-
-DEFAULTS = Settings()
-
 # Values AliExpress accepts for target_currency / target_language.
 CURRENCIES = (
     "USD", "GBP", "CAD", "EUR", "UAH", "MXN", "TRY", "RUB", "BRL", "AUD",
@@ -85,19 +50,6 @@ LANGUAGES = (
     "EN", "RU", "PT", "ES", "FR", "ID", "IT", "TH", "JA", "AR", "VI",
     "TR", "DE", "HE", "KO", "NL", "PL", "MX", "CL", "IW", "IN",
 )  # fmt: skip
-Kind = Literal[
-    "text", "secret", "int", "float", "choice", "flag", "url", "textarea", "origins", "products"
-]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Group:
-    """A section of the settings form."""
-
-    key: str
-    title: str
-    intro: str
-
 
 GROUPS = (
     Group(
@@ -134,39 +86,6 @@ GROUPS = (
         intro="Change these only when AliExpress asks you to, or to point at a test gateway.",
     ),
 )
-
-
-@dataclass(frozen=True, kw_only=True)
-class Field:
-    """One setting: what it is, how it is entered, and which values are allowed."""
-
-    name: str
-    label: str
-    help: str
-    group: str
-    kind: Kind = "text"
-    env: str | None = None
-    choices: tuple[tuple[str, str], ...] = ()  # (value, label) for kind "choice"
-    minimum: float | None = None
-    maximum: float | None = None
-    max_length: int = 200
-    unit: str = ""
-    placeholder: str = ""
-
-    @property
-    def default(self) -> Any:
-        return getattr(DEFAULTS, self.name)
-
-    @property
-    def secret(self) -> bool:
-        return self.kind == "secret"
-
-    def choice_values(self) -> tuple[str, ...]:
-        return tuple(value for value, _ in self.choices)
-
-
-def days_text(seconds: float) -> str:
-    return f"{seconds / 86_400:g} days"
 
 
 SCHEMA: tuple[Field, ...] = (
@@ -228,98 +147,7 @@ SCHEMA: tuple[Field, ...] = (
         env="AFFSITE_LANGUAGE",
         choices=tuple((code, code) for code in LANGUAGES),
     ),
-    Field(
-        name="cache_ttl",
-        label="Cache expiration time",
-        help="How long fetched product data counts as fresh. One day (86400) suits most sites.",
-        group="limits",
-        kind="int",
-        env="AFFSITE_CACHE_TTL",
-        minimum=60,
-        maximum=30 * 86_400,
-        unit="seconds",
-    ),
-    Field(
-        name="stale_ttl",
-        label="Serve stale for",
-        help="When AliExpress is slow, down or has banned the app, product data this much past "
-        "its expiration is still shown (with its price date) instead of a gap. 0 turns it off.",
-        group="limits",
-        kind="int",
-        minimum=0,
-        maximum=90 * 86_400,
-        unit="seconds",
-    ),
-    Field(
-        name="negative_ttl",
-        label="Remember unavailable products for",
-        help="Products AliExpress does not return (not promotable, removed, not shipped to your "
-        "country) are asked for again after this time.",
-        group="limits",
-        kind="int",
-        minimum=60,
-        maximum=7 * 86_400,
-        unit="seconds",
-    ),
-    Field(
-        name="rate_limit",
-        label="Speed limiter",
-        help="Maximum API requests per second, for all worker processes together.",
-        group="limits",
-        kind="float",
-        env="AFFSITE_RATE_LIMIT",
-        minimum=0.01,
-        maximum=100,
-        unit="requests/second",
-    ),
-    Field(
-        name="daily_quota",
-        label="Daily request quota",
-        help="API requests allowed per day (the AliExpress day starts at 00:00 Beijing time). "
-        "AliExpress bans the app for the rest of the day when its own quota is exceeded.",
-        group="limits",
-        kind="int",
-        env="AFFSITE_DAILY_QUOTA",
-        minimum=1,
-        maximum=10_000_000,
-        unit="requests/day",
-    ),
-    Field(
-        name="admin_reserve",
-        label="Reserved for admin actions",
-        help="Part of the daily quota that page views may not use, so checks and refreshes you "
-        "start from the admin still work on a busy day.",
-        group="limits",
-        kind="int",
-        minimum=0,
-        maximum=10_000_000,
-        unit="requests/day",
-    ),
-    Field(
-        name="new_product_share",
-        label="New products from public requests",
-        help="The JSON API and embeds accept any product ID, so strangers could ask for IDs your "
-        "site never shows. At most this share of the daily quota is spent on IDs that are "
-        "neither cached nor featured when such a request asks for them. Your own pages and "
-        "featured products are never held back by it.",
-        group="limits",
-        kind="int",
-        minimum=0,
-        maximum=100,
-        unit="% of the quota",
-    ),
-    Field(
-        name="batch_size",
-        label="Batch size",
-        help=f"Product IDs asked for in one API request (at most {MAX_BATCH_SIZE}). Larger "
-        "batches use the daily quota more sparingly.",
-        group="limits",
-        kind="int",
-        env="AFFSITE_BATCH_SIZE",
-        minimum=1,
-        maximum=MAX_BATCH_SIZE,
-        unit="IDs/request",
-    ),
+    *LIMIT_FIELDS,
     Field(
         name="disclosure",
         label="Disclosure text",

@@ -357,7 +357,15 @@ class SettingsStore:
 
 
 def init_app(app: Flask) -> None:
-    """Put a ``SettingsStore`` for the app's instance folder into ``app.extensions``."""
+    """Put a ``SettingsStore`` for the app's instance folder into ``app.extensions`` (kept in
+    Redis when the deploy-time ``REDIS_URL`` is set: ``affsite.settings.redis_store``)."""
+    if app.config.get("REDIS_URL"):
+        from affsite.settings.redis_store import RedisSettingsStore
+
+        app.extensions[EXTENSION_KEY] = RedisSettingsStore.from_url(
+            app.instance_path, app.config["REDIS_URL"], prefix=app.config["REDIS_PREFIX"]
+        )
+        return
     app.extensions[EXTENSION_KEY] = SettingsStore(app.instance_path)
 
 

@@ -17,11 +17,15 @@ Nothing here imports Flask: the web layer, the CLI and template tags wire it to 
 from affsite.shortcodes.attributes import parse_attributes, stripcslashes
 from affsite.shortcodes.drawing import drawing_choices, renderer_draw
 from affsite.shortcodes.expand import (
-    LISTS_NOT_AVAILABLE,
+    LIST_FOUND_NOTHING,
+    LISTS_UNANSWERED,
+    MAX_LISTS,
     MAX_PRODUCTS,
     AnswersFor,
     Draw,
     Expansion,
+    Found,
+    ListsFor,
     Plan,
     Planned,
     check,
@@ -46,7 +50,9 @@ from affsite.shortcodes.tags import (
 )
 
 __all__ = [
-    "LISTS_NOT_AVAILABLE",
+    "LISTS_UNANSWERED",
+    "LIST_FOUND_NOTHING",
+    "MAX_LISTS",
     "MAX_PRODUCTS",
     "TAGS",
     "AnswersFor",
@@ -55,8 +61,10 @@ __all__ = [
     "Expansion",
     "Field",
     "FieldTag",
+    "Found",
     "LinkTag",
     "ListTag",
+    "ListsFor",
     "Look",
     "Plan",
     "Planned",

@@ -2,22 +2,29 @@
 
 Each request becomes a template and ``Options`` for ``Renderer.products``: ``[aliexpress]``
 takes its ``template`` (None: the site's default), ``[aliexpress_link]`` is the ``link`` (or
-``button``) template, ``[aliexpress_field]`` the ``field`` template with its field. Theme and
-button text go into the options, where they are checked again and escaped when drawn.
+``button``) template, ``[aliexpress_field]`` the ``field`` template with its field. Theme,
+button text and title go into the options, where they are checked again and escaped when
+drawn:
 
-The title override and the link text are carried by the requests (``Look.title``,
-``LinkTag.text``) but ``Options`` has no place for them yet, so they are not drawn: the
-product's own title shows. A field the renderer cannot draw yet is a problem for the author.
+* ``title`` replaces the product's title when the tag shows one product, and heads the block
+  (a table's caption) when it shows several; an inline template cannot hold a heading, so a
+  title for several products drawn as links or buttons is a problem for the author;
+* the text of ``[aliexpress_link]`` (or its ``title``) is the link's text, or the button's
+  when it is drawn as a button and has no ``button`` attribute.
+
+A field the product has no value for (a product no one has rated yet) draws nothing for the
+visitor and an HTML comment saying so for the author.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from affsite.render.choices import BoxField, BoxTemplate, Heading, Options
 from affsite.shortcodes.refusal import Refusal
-from affsite.shortcodes.tags import FieldTag, LinkTag, ProductRequest
+from affsite.shortcodes.tags import FieldTag, LinkTag, Look, ProductRequest
 
 if TYPE_CHECKING:
     from affsite.catalog.answers import ProductAnswer
@@ -54,7 +61,10 @@ def renderer_draw(
 
     def draw(request: ProductRequest, answers: Sequence[ProductAnswer]) -> str:
         template, options = drawing_choices(request, link_via=link_via, heading=heading)
-        return renderer.products(answers, settings, template, options)
+        html = renderer.products(answers, settings, template, options)
+        if not html and isinstance(request, FieldTag) and answers[0].product is not None:
+            raise Refusal(f"product {request.id} has no {request.field.value} to show right now")
+        return html
 
     return draw
 
@@ -64,23 +74,53 @@ def drawing_choices(
 ) -> tuple[BoxTemplate | None, Options]:
     """The template and options that draw ``request``.
 
-    :raise Refusal: the request asks for a field the renderer cannot draw.
+    :raise Refusal: the request asks for what its template cannot show (a title heading
+        several products drawn inline).
     """
-    look = request.look
-    template = look.template
+    text = None
     field = BoxField.PRICE
     if isinstance(request, LinkTag):
-        template = template or BoxTemplate.LINK
+        kind, text = "link", request.text
     elif isinstance(request, FieldTag):
+        kind, field = "field", request.field
+    else:
+        kind = "boxes"
+    several = len(request.ids) > 1
+    return _choices(kind, request.look, text, field, several, link_via, heading)
+
+
+# Options are checked as they are made, and a document's tags share a few looks: each is
+# worked out once per process. A refusal is raised again each time (exceptions are not kept).
+@functools.lru_cache(maxsize=1024)
+def _choices(
+    kind: str,  # "boxes", "link" or "field"
+    look: Look,
+    text: str | None,
+    field: BoxField,
+    several: bool,
+    link_via: str | None,
+    heading: Heading,
+) -> tuple[BoxTemplate | None, Options]:
+    template = look.template
+    title = look.title
+    button = look.button
+    if kind == "link":
+        template = template or BoxTemplate.LINK
+        title = text
+        if template is BoxTemplate.BUTTON:
+            button = button or text
+    elif kind == "field":
         template = BoxTemplate.FIELD
-        try:
-            field = BoxField(request.field.value)
-        except ValueError:
-            raise Refusal(f'field "{request.field.value}" cannot be shown yet') from None
+    elif title is not None and several and template and template.inline:
+        raise Refusal(
+            f"title heads a block of several products, which the {template.value} template "
+            "cannot show: use another template, or give each product its own tag"
+        )
     options = Options(
         heading=heading,
         theme=look.theme,
-        button_text=look.button,
+        button_text=button,
+        title=title,
         field=field,
         link_via=link_via,
     )

@@ -10,6 +10,13 @@ comma-separated), ``sort`` (a :class:`~affsite.aliexpress.queries.ProductSort`; 
 ...                     "max_price": "20.5", "sort": "last_volume_desc"}, hot=False)
 >>> query.keywords, query.page_size, query.min_price, query.max_price, query.sort.value
 ('usb c cable', 4, 500, 2050, 'LAST_VOLUME_DESC')
+
+The same rules read the list options of the snippet API and the embeds (``affsite.web``), and
+:func:`list_attributes` writes a query back as the attributes that read as it again:
+
+>>> list_attributes(query)
+{'search': 'usb c cable', 'sort': 'LAST_VOLUME_DESC', 'limit': '4', 'min_price': '5.00', \
+'max_price': '20.50'}
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from affsite.aliexpress.queries import HotProductQuery, ProductQuery, ProductSor
 from affsite.render.choices import clean_text
 from affsite.shortcodes.refusal import Refusal, choice
 
-__all__ = ["DEFAULT_LIMIT", "LIST_ATTRIBUTES", "LIST_OPTIONS", "list_query"]
+__all__ = ["DEFAULT_LIMIT", "LIST_ATTRIBUTES", "LIST_OPTIONS", "list_attributes", "list_query"]
 
 DEFAULT_LIMIT = 10
 MAX_CATEGORIES = 10
@@ -93,3 +100,23 @@ def _categories(value: str) -> tuple[str, ...]:
         if not _CATEGORY.fullmatch(part):
             raise Refusal("category takes category ids: digits, separated by commas")
     return tuple(parts)
+
+
+def list_attributes(query: ProductQuery) -> dict[str, str]:
+    """The attributes :func:`list_query` reads as ``query`` again (a canonical form: every
+    value digits, an enum name, or the cleaned keywords), in a fixed order.
+
+    >>> list_attributes(HotProductQuery(keywords="mug", category_ids=("44", "7"), page_size=2))
+    {'hot': 'mug', 'category': '44,7', 'limit': '2'}
+    """
+    source = "hot" if isinstance(query, HotProductQuery) else "search"
+    attrs = {source: query.keywords or ""}
+    if query.category_ids:
+        attrs["category"] = ",".join(str(category) for category in query.category_ids)
+    if query.sort is not None:
+        attrs["sort"] = query.sort.value
+    attrs["limit"] = str(query.page_size)
+    for name, cents in (("min_price", query.min_price), ("max_price", query.max_price)):
+        if cents is not None:
+            attrs[name] = f"{cents // 100}.{cents % 100:02d}"
+    return attrs

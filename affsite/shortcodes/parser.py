@@ -36,6 +36,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from affsite.shortcodes.attributes import parse_attributes
 from affsite.shortcodes.html_tags import hide_brackets_in_tags
@@ -79,6 +80,23 @@ def parse(text: str, tags: Sequence[str] = TAGS, *, html: bool = True) -> list[S
     """
     if "[" not in text:
         return [text] if text else []
+    if len(text) > MAX_REMEMBERED_TEXT:
+        return _parse(text, tuple(tags), html)
+    return list(_remembered(text, tuple(tags), html))
+
+
+MAX_REMEMBERED_TEXT = 64 * 1024
+"""Texts up to this many characters are parsed once per process (the last 64 of them, a few
+megabytes at most): a site expands the same articles on every page view. Segments are frozen,
+so sharing them is safe."""
+
+
+@functools.lru_cache(maxsize=64)
+def _remembered(text: str, tags: tuple[str, ...], html: bool) -> tuple[Segment, ...]:
+    return tuple(_parse(text, tags, html))
+
+
+def _parse(text: str, tags: tuple[str, ...], html: bool) -> list[Segment]:
     present = _names_present(text, tags)
     if not present:
         return [text]
@@ -159,7 +177,7 @@ class _Scanner:
                 self._shortcode(
                     Shortcode(
                         tag=name,
-                        attrs=named,
+                        attrs=MappingProxyType(named),  # shared by every parse of the text
                         positional=tuple(positional),
                         content=None if content is None else text[content[0] : content[1]],
                         start=start,

@@ -1,10 +1,12 @@
-"""Shortcodes expanded for this site: every product of a text from one catalog request, drawn
-by the renderer with the site's settings.
+"""Shortcodes expanded for this site: every product of a text from one catalog request (and
+one list request per distinct search or hot list), drawn by the renderer with the site's
+settings.
 
 ``affsite expand``, ``POST /api/v1/expand``, the admin preview and the Jinja integration all
 expand through here, so a text comes out the same wherever it is expanded. The caller says
 who is asking (a ``Purpose``: the site's own pages, a command, an admin action), which decides
-how long a gateway call may take and who pays for it. Short links are followed by the
+how long a gateway call may take and who pays for it (lists asked for that way are the site's
+own, paid from the quota and not from the public share). Short links are followed by the
 catalog's follower, whose answers every worker shares for 30 days.
 
 :func:`find_problems` is what ``affsite expand --check`` reports: every problem an expansion
@@ -19,26 +21,32 @@ from typing import Any
 
 from markupsafe import Markup
 
-from affsite.catalog import Catalog, ProductAnswer, Purpose, Status
+from affsite.aliexpress.queries import ProductQuery
+from affsite.catalog import Catalog, ListAnswer, ProductAnswer, Purpose, Status
 from affsite.product_ids import Follower
 from affsite.shortcodes.drawing import ProductsDrawer, drawing_choices, renderer_draw
 from affsite.shortcodes.expand import (
     AnswersFor,
     Draw,
     Expansion,
+    Found,
+    ListsFor,
     Planned,
     expand,
     expand_tag,
+    list_boxes,
     plan,
 )
 from affsite.shortcodes.problems import MAX_REASON, MAX_SOURCE, Problem, shorten
 from affsite.shortcodes.refusal import Refusal
+from affsite.shortcodes.tags import ListTag
 
 __all__ = [
     "SiteExpansion",
     "expand_tag_for_site",
     "expand_text",
     "find_problems",
+    "list_problem",
     "problem_json",
 ]
 
@@ -51,6 +59,7 @@ class SiteExpansion:
     html: Markup
     problems: tuple[Problem, ...]
     answers: tuple[ProductAnswer, ...]  # one per distinct product, in order of first mention
+    lists: tuple[ListAnswer, ...] = ()  # one per distinct list, in order of first mention
 
     @property
     def failed(self) -> tuple[ProductAnswer, ...]:
@@ -77,8 +86,13 @@ def expand_text(
         renderer,
         purpose,
         link_via,
-        lambda answers_for, draw, follower: expand(
-            text, answers_for, draw, follower=follower, plain_text=plain_text
+        lambda answers_for, draw, lists_for, follower: expand(
+            text,
+            answers_for,
+            draw,
+            lists_for=lists_for,
+            follower=follower,
+            plain_text=plain_text,
         ),
     )
 
@@ -98,13 +112,13 @@ def expand_tag_for_site(
         renderer,
         purpose,
         None,
-        lambda answers_for, draw, follower: expand_tag(
-            tag, attrs, answers_for, draw, content=content, follower=follower
+        lambda answers_for, draw, lists_for, follower: expand_tag(
+            tag, attrs, answers_for, draw, content=content, lists_for=lists_for, follower=follower
         ),
     )
 
 
-_Expand = Callable[[AnswersFor[ProductAnswer], Draw[ProductAnswer], Follower], Expansion]
+_Expand = Callable[[AnswersFor[ProductAnswer], Draw[ProductAnswer], ListsFor, Follower], Expansion]
 
 
 def _expanded(
@@ -118,37 +132,69 @@ def _expanded(
     settings = catalog.settings()
     asked: list[ProductAnswer] = []
 
+    lists: list[ListAnswer] = []
+
     def answers_for(ids: Sequence[str]) -> dict[str, ProductAnswer]:
         answers = catalog.products(ids, purpose=purpose, settings=settings)
         asked.extend(answers)
         return dict(zip(ids, answers, strict=True))
 
+    def lists_for(queries: Sequence[ProductQuery]) -> dict[ProductQuery, Found]:
+        found = catalog.list_answers(queries, purpose=purpose, settings=settings)
+        lists.extend(found)
+        return {
+            answer.query: Found(ids=answer.ids, problem=list_problem(answer)) for answer in found
+        }
+
     draw = renderer_draw(renderer, settings, link_via=link_via)
     follower = catalog.short_link_follower()
     try:
-        expansion = run(answers_for, draw, follower)
+        expansion = run(answers_for, draw, lists_for, follower)
     finally:
         follower.close()
     # The text around the tags is the site's own HTML (or was escaped): it stays as written.
     html = Markup(expansion.html)  # noqa: S704
-    return SiteExpansion(html=html, problems=expansion.problems, answers=tuple(asked))
+    return SiteExpansion(
+        html=html, problems=expansion.problems, answers=tuple(asked), lists=tuple(lists)
+    )
+
+
+def list_problem(answer: ListAnswer) -> str | None:
+    """Why a list shows nothing, for the author (None when it could be looked up: a list
+    that found nothing is reported by the expansion itself).
+
+    >>> from affsite.aliexpress import ProductQuery
+    >>> from affsite.catalog import Reason
+    >>> list_problem(ListAnswer(query=ProductQuery(keywords="mug"), reason=Reason.BANNED,
+    ...                         problem="AliExpress asked for a pause.", fix="Wait."))
+    'the list could not be looked up (banned): AliExpress asked for a pause. Wait.'
+    """
+    if answer.status is not Status.FALLBACK:
+        return None
+    details = " ".join(part for part in (answer.problem, answer.fix) if part)
+    reason = answer.reason or "unavailable"
+    return f"the list could not be looked up ({reason})" + (f": {details}" if details else "")
 
 
 def find_problems(text: str, *, follower: Follower | None = None) -> tuple[Problem, ...]:
     """The problems :func:`expand_text` would report for ``text``, in order, found without
     the catalog: the checks of every tag, then what the renderer cannot draw.
 
-    >>> [problem] = find_problems('x\\n[aliexpress_field id="1005004757833857" field="orders"]')
-    >>> problem.line, problem.reason
-    (2, 'field "orders" cannot be shown yet')
+    >>> [problem] = find_problems('x\\n[aliexpress ids="1005004757833857,33006951782" '
+    ...                           'template=link title="Both"]')
+    >>> problem.line, problem.reason[:46]
+    (2, 'title heads a block of several products, which')
     """
     problems: list[Problem] = []
     for piece in plan(text, follower=follower).pieces:
         if isinstance(piece, Problem):
             problems.append(piece)
         elif isinstance(piece, Planned):
+            request = piece.request
+            if isinstance(request, ListTag):
+                request = list_boxes(request, ())  # drawn as boxes of what it finds
             try:
-                drawing_choices(piece.request)
+                drawing_choices(request)
             except Refusal as refusal:
                 shortcode = piece.shortcode
                 problems.append(

@@ -5,12 +5,15 @@
 * ``[aliexpress search="usb c cable" limit="4" sort="LAST_VOLUME_DESC" min_price="5"
   max_price="20.50" category="44"]`` and ``[aliexpress hot="…"]``: lists (:class:`ListTag`);
 * ``[aliexpress_link id="…"]text[/aliexpress_link]``: an inline link (:class:`LinkTag`);
-* ``[aliexpress_field id="…" field="price"]``: one value, inline (:class:`FieldTag`).
+* ``[aliexpress_field id="…" field="price|title|discount|rating|orders"]``: one value,
+  inline (:class:`FieldTag`).
 
-Every tag takes ``template``, ``theme``, ``title`` and ``button`` where they mean something.
-Choices (template, theme, field, sort) come from fixed lists, numbers are parsed, and free
-text (title, button, link text) is cut to one clean line and kept as text, to be escaped
-where it is drawn. An attribute a tag does not know is a problem too: a misspelt option is
+Every tag takes ``template``, ``theme``, ``title`` and ``button`` where they mean something
+(``[aliexpress_field]`` only ``theme``). ``title`` is the author's own title: one product's,
+or the heading of several. Choices (template, theme, field, sort) come from fixed lists,
+numbers are parsed, and free text (title and link text up to ``MAX_TEXT`` = 200 characters,
+button text up to 40) is cut to one clean line and kept as text, to be escaped where it is
+drawn. An attribute a tag does not know is a problem too: a misspelt option is
 reported, not silently ignored, and nothing (``style``, ``class``, ``on…``) passes through.
 
 >>> from affsite.shortcodes.parser import parse
@@ -22,12 +25,19 @@ reported, not silently ignored, and nothing (``style``, ``class``, ``on…``) pa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
 from affsite.aliexpress.queries import HotProductQuery, ProductQuery
-from affsite.render.choices import MAX_BUTTON_TEXT, BoxTemplate, Theme, clean_text
+from affsite.lru import LRU
+from affsite.render.choices import (
+    MAX_BUTTON_TEXT,
+    MAX_TITLE,
+    BoxField,
+    BoxTemplate,
+    Theme,
+    clean_text,
+)
 from affsite.shortcodes.lists import LIST_ATTRIBUTES, LIST_OPTIONS, list_query
 from affsite.shortcodes.parser import Shortcode
 from affsite.shortcodes.problems import Problem
@@ -49,7 +59,7 @@ __all__ = [
 ]
 
 MAX_IDS = 50  # products in one [aliexpress ids="…"]
-MAX_TEXT = 200  # characters of a title or a link text
+MAX_TEXT = MAX_TITLE  # characters of a title or a link text; longer text is cut
 
 _COMMON = frozenset({"template", "theme", "title", "button"})
 _BOXES = frozenset({"id", "ids", "url"}) | _COMMON | LIST_ATTRIBUTES
@@ -61,14 +71,9 @@ _LINK_TEMPLATES = (BoxTemplate.LINK, BoxTemplate.BUTTON)
 _BOX_TEMPLATES = tuple(template for template in BoxTemplate if template is not BoxTemplate.FIELD)
 
 
-class Field(StrEnum):
-    """What ``[aliexpress_field]`` shows."""
-
-    PRICE = "price"  # the price, with the time it was fetched
-    TITLE = "title"
-    DISCOUNT = "discount"
-    RATING = "rating"
-    ORDERS = "orders"
+Field = BoxField
+"""What ``[aliexpress_field]`` shows: price (with the time it was fetched), title, discount,
+rating or orders (the renderer's own choices)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -77,7 +82,7 @@ class Look:
 
     template: BoxTemplate | None = None
     theme: Theme | None = None
-    title: str | None = None  # replaces the product's title (plain text)
+    title: str | None = None  # one product's title, or the heading of several (plain text)
     button: str | None = None  # the call to action's text (plain text)
 
 
@@ -140,8 +145,45 @@ def interpret(shortcode: Shortcode, resolve: Resolver | None = None) -> Request 
     ``resolve`` turns ids and addresses into global ids (default: a
     :class:`~affsite.shortcodes.references.DocumentResolver` without a follower, so short
     links are refused without touching the network). Never raises.
+
+    A site expands the same texts again and again, so the requests read with a
+    ``DocumentResolver`` are kept per process, keyed by the tag as written: a tag reads alike
+    every time unless it names a short link, whose product depends on the network and on the
+    document's budget of short links (such tags are read afresh, as are problems, which say
+    where they stand in their text).
     """
     resolver = resolve or DocumentResolver()
+    document = resolver if isinstance(resolver, DocumentResolver) else None
+    key = _memo_key(shortcode) if document is not None else None
+    if key is not None:
+        known = _READ.get(key)
+        if known is not None:
+            return known
+    short_links = document.short_links_asked if document is not None else 0
+    request = _read(shortcode, resolver)
+    if (
+        key is not None
+        and document is not None
+        and not isinstance(request, Problem)
+        and document.short_links_asked == short_links
+    ):
+        _READ.put(key, request)
+    return request
+
+
+REMEMBERED_TAGS = 4096  # requests kept per process (a few hundred bytes each)
+_MAX_REMEMBERED_SOURCE = 2000  # longer tags (long link texts) are read afresh
+_READ: LRU[Hashable, Request] = LRU(REMEMBERED_TAGS)
+
+
+def _memo_key(shortcode: Shortcode) -> Hashable | None:
+    if len(shortcode.source) > _MAX_REMEMBERED_SOURCE:
+        return None
+    attrs = tuple(shortcode.attrs.items())
+    return (shortcode.tag, attrs, shortcode.positional, shortcode.content)
+
+
+def _read(shortcode: Shortcode, resolver: Resolver) -> Request | Problem:
     reader = _READERS.get(shortcode.tag)
     if reader is None:
         return _problem(shortcode, f"[{shortcode.tag}] is not an affsite shortcode")

@@ -159,6 +159,7 @@ def dashboard() -> str:
         stats=catalog.stats(),
         clicks=catalog.clicks.report(days=DASHBOARD_DAYS, top=DASHBOARD_TOP_PRODUCTS),
         limits_problem=limits_problem,
+        store=catalog.stores.health,  # where the shared state is kept: disk or Redis
         moment=moment,
         duration=duration,
         field_labels={name: field.label for name, field in FIELDS.items()},

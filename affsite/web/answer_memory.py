@@ -13,13 +13,20 @@ object, hence a new drawing).
 
 Only complete ``200`` answers are kept. A request whose ``If-None-Match`` names the kept
 answer's ``ETag`` gets the ``304`` that ``affsite.web.public_cache`` would give (same headers,
-no body). Flask's request hooks still run for every request; nothing here looks at cookies.
+no body). Flask's request hooks run for every request that reaches this memory (the fast
+path in front of Flask answers the warmest ones before that); nothing here looks at cookies.
 
 Views use it as the last step, after the catalog call (which must run for every request: it
 counts views and schedules refreshes)::
 
-    answers = get_catalog().products(ids, purpose=Purpose.PUBLIC)
-    return remembered(key, settings, answers, lambda: draw(answers))
+    answers, ticket = get_catalog().products_with_ticket(ids, purpose=..., settings=settings)
+    return remembered(key, settings, answers, lambda: draw(answers), ticket=ticket)
+
+The ``ticket`` (optional) says that every answer came from the catalog's memory; passing it
+lets ``affsite.web.fast_path`` hand the whole answer over again before Flask, while the catalog
+would give the very same answers. Pass it only when the answer depends on nothing but the
+request's method, URL root, path, query string, scheme and host, the settings and the
+catalog's answers.
 
 ``key`` must hold everything else the answer depends on (route, template, theme, the site
 address when the answer names it, ``request.script_root``), ``draw`` builds the full answer
@@ -36,8 +43,10 @@ from werkzeug.http import parse_etags
 from werkzeug.wrappers import Response
 
 from affsite.catalog import ProductAnswer
+from affsite.catalog.warm import WarmTicket
 from affsite.lru import LRU
 from affsite.settings import Settings
+from affsite.web.fast_path import TICKET
 from affsite.web.public_cache import not_modified
 
 __all__ = ["MAX_ANSWERS", "AnswerMemory", "answer_memory", "remembered"]
@@ -139,8 +148,15 @@ def remembered(
     settings: Settings,
     answers: Sequence[ProductAnswer],
     draw: Callable[[], Response],
+    *,
+    ticket: WarmTicket | None = None,
 ) -> Response:
-    """This request's answer: kept under ``key`` (see the module doc) or drawn now."""
-    return answer_memory().respond(
-        key, settings, answers, draw, request.headers.get("If-None-Match")
+    """This request's answer: kept under ``key`` (see the module doc) or drawn now; with the
+    catalog's ``ticket`` for these ``settings``, kept by the fast path too."""
+    environ = request.environ
+    response = answer_memory().respond(
+        key, settings, answers, draw, environ.get("HTTP_IF_NONE_MATCH")
     )
+    if ticket is not None and ticket.settings is settings:
+        environ[TICKET] = ticket
+    return response

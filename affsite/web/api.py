@@ -10,7 +10,8 @@ an HTML fragment (``text/html``) by the one render seam, with a stylesheet link 
 action through this site's ``/go/<id>`` (absolute addresses: the fragment is pasted into
 other sites). ``template`` is one of ``affsite.render.BoxTemplate``, ``theme`` one of
 ``Theme``, ``field`` (for the ``field`` template) ``price`` or ``title``; left out, the
-settings page's defaults apply.
+settings page's defaults apply. Instead of ids it takes a list, ``search=usb+c&limit=4`` or
+``hot=…`` with ``category``, ``sort``, ``min_price`` and ``max_price`` (``affsite.web.box_lists``).
 
 Headers (both): ``X-Cache`` (the *worst* status among the products, HIT < NEGATIVE < MISS <
 STALE < FALLBACK, and ``X-Cache-Detail`` counting each), ``Cache-Control``, ``ETag``,
@@ -37,6 +38,7 @@ from affsite.render import Options, get_renderer
 from affsite.render.choices import link_base
 from affsite.settings import Settings, settings_store
 from affsite.web.answer_memory import remembered
+from affsite.web.box_lists import list_headers, shown
 from affsite.web.box_query import (
     MAX_IDS,
     BadBoxQuery,
@@ -97,14 +99,18 @@ def products() -> Response:
         return _bad_request(bad)
     settings = settings_store().load()
     # Anyone can call this with any id: new ids are paid from the new-product allowance.
-    found = iter(get_catalog().products([pid for pid in ids if pid], purpose=Purpose.PUBLIC))
+    found, ticket = get_catalog().products_with_ticket(
+        [pid for pid in ids if pid], purpose=Purpose.PUBLIC
+    )
+    remaining = iter(found)
     answers = [
-        next(found)
+        next(remaining)
         if pid
         else ProductAnswer(id=text[:64], status=Status.FALLBACK, reason=Reason.INVALID_ID)
         for text, pid in zip(asked, ids, strict=True)
     ]
-    return remembered(("api.products", asked), settings, answers, lambda: _json(answers))
+    key = ("api.products", asked)
+    return remembered(key, settings, answers, lambda: _json(answers), ticket=ticket)
 
 
 def _json(answers: list[ProductAnswer]) -> Response:
@@ -121,10 +127,14 @@ def snippet() -> Response:
     except BadBoxQuery as bad:
         return _bad_request(bad)
     settings = settings_store().load()
-    answers = get_catalog().products(list(query.ids), purpose=Purpose.PUBLIC)
+    ids, listed = shown(query, settings)  # its own ids, or what its list found
+    answers, ticket = get_catalog().products_with_ticket(ids, purpose=Purpose.PUBLIC)
     site = public_url()
     key = ("api.snippet", query, site)
-    return remembered(key, settings, answers, lambda: _snippet(answers, settings, query, site))
+    response = remembered(
+        key, settings, answers, lambda: _snippet(answers, settings, query, site), ticket=ticket
+    )
+    return list_headers(response, listed)
 
 
 def _snippet(

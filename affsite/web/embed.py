@@ -2,7 +2,8 @@
 
 * ``/embed/iframe/<id>``: one product in the ``box`` template;
 * ``/embed/<template>?ids=…&theme=…&field=…``: any products (ids or product URLs, at most
-  50) in any template (``affsite.render.BoxTemplate``), read by ``affsite.web.box_query``.
+  50) in any template (``affsite.render.BoxTemplate``), read by ``affsite.web.box_query``;
+  or ``?search=…`` / ``?hot=…`` and their options: what that list finds (``box_lists``).
 
 The pages are public and cacheable, and live inside other sites' pages, so (hardening.md 1.3):
 
@@ -39,10 +40,12 @@ from flask import Blueprint, Flask, render_template, request
 from werkzeug.wrappers import Response
 
 from affsite.catalog import ProductAnswer, Purpose, get_catalog
+from affsite.catalog.warm import WarmTicket
 from affsite.render import BoxSettings, BoxTemplate, Heading, Options, Page, get_renderer
 from affsite.render.urls import IMAGE_SOURCES, SANDBOX_MEDIA_PATH, origin
 from affsite.settings import Settings, settings_store
 from affsite.web.answer_memory import remembered
+from affsite.web.box_lists import list_headers, shown
 from affsite.web.box_query import BadBoxQuery, BoxQuery, choice, product_id_of, request_query
 from affsite.web.proxies import public_url
 from affsite.web.public_cache import public_answer, vary_on_host
@@ -103,8 +106,9 @@ def iframe(product_id: str) -> Response:
         # address), framed like any box so the host site does not show a blocked frame.
         page = get_renderer().page(Page.NOT_FOUND, (), settings, assets=_assets())
         return _problem_response(Response(page, 404, mimetype="text/html"), settings)
-    answer = get_catalog().product(pid, purpose=Purpose.PUBLIC)
-    return _page((answer,), settings, BoxTemplate.BOX, f"/embed/iframe/{pid}", BoxQuery(ids=(pid,)))
+    answers, ticket = get_catalog().products_with_ticket([pid], purpose=Purpose.PUBLIC)
+    path = f"/embed/iframe/{pid}"
+    return _page(answers, settings, BoxTemplate.BOX, path, BoxQuery(ids=(pid,)), ticket)
 
 
 @bp.get("/<name>")
@@ -119,9 +123,10 @@ def template_page(name: str) -> Response:
         query = request_query(template)
     except BadBoxQuery as bad:
         return _problem(bad, settings, 400)
-    answers = get_catalog().products(list(query.ids), purpose=Purpose.PUBLIC)
+    ids, listed = shown(query, settings)  # its own ids, or what its list found
+    answers, ticket = get_catalog().products_with_ticket(ids, purpose=Purpose.PUBLIC)
     path = f"/embed/{template.value}?{query.query_string()}"
-    return _page(answers, settings, template, path, query)
+    return list_headers(_page(answers, settings, template, path, query, ticket), listed)
 
 
 def _page(
@@ -130,11 +135,16 @@ def _page(
     template: BoxTemplate,
     path: str,
     query: BoxQuery,
+    ticket: WarmTicket | None = None,
 ) -> Response:
     site = public_url()
     key = ("embed", template, path, site, request.script_root)
     return remembered(
-        key, settings, answers, lambda: _draw_page(answers, settings, template, path, query, site)
+        key,
+        settings,
+        answers,
+        lambda: _draw_page(answers, settings, template, path, query, site),
+        ticket=ticket,
     )
 
 

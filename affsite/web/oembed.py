@@ -43,6 +43,7 @@ from affsite.render import BoxSettings
 from affsite.render.choices import BoxTemplate, clean_text
 from affsite.render.urls import image_url, origin, product_page_url
 from affsite.settings import settings_store
+from affsite.web.box_lists import list_headers, shown
 from affsite.web.box_query import BoxQuery, product_id_of
 from affsite.web.proxies import public_url
 from affsite.web.public_cache import public_answer, vary_on_host
@@ -102,15 +103,28 @@ def oembed() -> Response:
     if isinstance(maxheight, _Refusal):
         return _refuse(maxheight)
     site = public_url()
-    look = BoxSettings.of(settings_store().load())
+    settings = settings_store().load()
+    look = BoxSettings.of(settings)
     found = _placeholder(url[:MAX_URL_LENGTH], site, look.template)
     if isinstance(found, _Refusal):
         return _refuse(found)
-    answers = get_catalog().products(list(found.ids), purpose=Purpose.PUBLIC)
+    assert found.query is not None  # a placeholder without a query is a refusal above
+    ids, listed = shown(found.query, settings)
+    if listed is not None and not ids:
+        empty = _refuse(
+            _Refusal(
+                status=404,
+                error="the list found no products right now",
+                fix="Try other keywords or options, or name the products with ids=….",
+            )
+        )
+        empty.headers["Cache-Control"] = "public, max-age=30"  # a list may find some soon
+        return empty
+    answers = get_catalog().products(ids, purpose=Purpose.PUBLIC)
     body = _rich(found, answers, site, look, maxwidth, maxheight)
     response = jsonify(body)
     _public_headers(response)
-    return public_answer(response, answers)
+    return list_headers(public_answer(response, answers), listed)
 
 
 _SIZE_FIX = f"Give maxwidth and maxheight as whole numbers of pixels up to {MAX_DIMENSION}."

@@ -32,9 +32,10 @@ def healthz() -> Response:
     """Liveness and configuration state for monitors. Never contains a setting's value.
 
     503 while gateway calls are stopped because the limits shared by every worker cannot be
-    kept (the cache folder cannot be written): pages still answer from what is saved, but
-    prices age and new products fall back until someone frees the disk, so monitors must
-    notice. ``limits_problem`` says why in a few words (never a path).
+    kept (the cache folder cannot be written, or Redis cannot be reached): pages still answer
+    from what is saved, but prices age and new products fall back until that is fixed, so
+    monitors must notice. ``limits_problem`` says why in a few words (never a path or an
+    address); ``store`` says where the shared state is kept.
     """
     state = settings_store().state()
     stores = get_catalog().stores
@@ -47,6 +48,7 @@ def healthz() -> Response:
         demo_mode=state.settings.demo_mode,
         settings_complete=state.complete,
         settings_problems=state.problem_fields(),
+        store=str(stores.health.backend),  # "disk" (this machine) or "redis" (shared)
         limits="stopped" if stopped else "ok",
         limits_problem=cause if stopped else None,
     )

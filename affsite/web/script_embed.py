@@ -4,7 +4,12 @@ A site puts placeholders where boxes go and the script once (``static/js/embed.j
 
     <div class="affsite" data-ids="1005004757833857,33006951782" data-template="grid"
          data-theme="dark"></div>
+    <div class="affsite" data-search="usb c cable" data-limit="4" data-sort="LAST_VOLUME_DESC"
+         data-min-price="5" data-max-price="20.50" data-category="44"></div>
     <script src="https://boxes.example/embed.js" async></script>
+
+A placeholder names products (``data-ids``) or a list (``data-search`` or ``data-hot``, with
+the options of the ``[aliexpress search=…]`` shortcode).
 
 The script runs with the host page's privileges, so it never puts anything of ours into that
 page but iframes of this site (as YouTube's and Twitter's widgets do): nothing from product data
@@ -12,7 +17,7 @@ is ever parsed in the host page. It learns this site's address from its own ``sr
 
 ``GET /api/v1/embeds?b=<placeholder>&b=…`` answers every placeholder on a page at once. Each
 ``b`` is one placeholder's attributes as a query string (``ids=…&template=grid&theme=dark``,
-URL-encoded once more). The answer, in the order asked::
+URL-encoded once more; ``search=usb&limit=4`` for a list). The answer, in the order asked::
 
     {"boxes": [{"src": "embed/grid?ids=1005004757833857,33006951782&theme=dark",
                 "width": 960, "height": 480, "title": "2 AliExpress products"},
@@ -24,18 +29,20 @@ first guess until the page reports its own. ``src`` is relative to this site's U
 script puts its own base in front), so the answer never depends on the ``Host`` header and CDNs
 may keep it. The ids of all placeholders go to one catalog call (``Purpose.PUBLIC``: unknown ids
 cost at most the public share), which also warms the cache, so every iframe that follows is a
-cache hit. ``hidden`` is a placeholder whose products are all unavailable while the settings say
-to show nothing then.
+cache hit; before it, one list request per distinct list (a list only public requests ask for
+is paid from the public share too), whose products come with it. ``hidden`` is a placeholder
+whose products are all unavailable while the settings say to show nothing then; a list that
+found nothing, or could not be looked up, is an error item (the script shows nothing).
 
 Caps: ``MAX_PLACEHOLDERS`` per request (more is a 400; the script splits bigger pages) and
-``MAX_IDS`` ids in all (placeholders past it get an error item).
+``MAX_IDS`` ids in all, a list counting as its ``limit`` (placeholders past it get an error item).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -46,7 +53,8 @@ from werkzeug.wrappers import Response
 from affsite.catalog import ProductAnswer, Purpose, get_catalog
 from affsite.render import BoxSettings
 from affsite.render.choices import BoxTemplate, Unavailable, clean_text
-from affsite.settings import settings_store
+from affsite.settings import Settings, settings_store
+from affsite.web.box_lists import lists_found
 from affsite.web.box_query import MAX_IDS, BadBoxQuery, BoxQuery, read_query
 from affsite.web.public_cache import public_answer
 from affsite.web.root import bp
@@ -165,6 +173,13 @@ class Placeholder:
     def ids(self) -> tuple[str, ...]:
         return () if self.query is None else self.query.ids
 
+    @property
+    def size(self) -> int:
+        """Products it may show: its ids, or as many as its list may find."""
+        if self.query is not None and self.query.list is not None:
+            return self.query.list.page_size
+        return len(self.ids)
+
     def src(self) -> str:
         """The embed page for it, relative to the site's URL root: the canonical query of
         ``affsite.web.box_query`` (digits, commas and enum values: nothing copied)."""
@@ -187,7 +202,8 @@ def read_placeholder(text: str, default_template: BoxTemplate) -> Placeholder:
     except ValueError:  # more fields than any placeholder has
         return Placeholder(
             error="the placeholder could not be read",
-            fix="Use data-ids, data-template, data-theme and data-field only.",
+            fix="Use data-ids (or data-search or data-hot and their options), data-template, "
+            "data-theme and data-field only.",
         )
     return Placeholder(query=query, template=query.template or default_template)
 
@@ -213,9 +229,10 @@ def embeds() -> Response:
             f"too many placeholders ({len(asked)})",
             f"Ask for at most {MAX_PLACEHOLDERS} placeholders per request.",
         )
-    look = BoxSettings.of(settings_store().load())
+    settings = settings_store().load()
+    look = BoxSettings.of(settings)
     placeholders = [read_placeholder(text, look.template) for text in asked]
-    placeholders = _within_total(placeholders)
+    placeholders = _with_lists(_within_total(placeholders), settings)
     wanted = list(dict.fromkeys(pid for p in placeholders for pid in p.ids))
     # One catalog call for the whole page; anyone can send any id, so new ones are paid from
     # the public share. It also leaves the answers cached for the iframes that follow.
@@ -231,14 +248,39 @@ def _within_total(placeholders: list[Placeholder]) -> list[Placeholder]:
     total = 0
     kept = []
     for placeholder in placeholders:
-        total += len(placeholder.ids)
-        if total > MAX_IDS and placeholder.ids:
+        total += placeholder.size
+        if total > MAX_IDS and placeholder.size:
             placeholder = Placeholder(
                 error=f"more than {MAX_IDS} products in one request",
                 fix="Let embed.js split the page into several requests.",
             )
         kept.append(placeholder)
     return kept
+
+
+def _with_lists(placeholders: list[Placeholder], settings: Settings) -> list[Placeholder]:
+    """Placeholders asking for a list, with the ids it found (one list request for every
+    distinct list); an error item for a list that shows nothing."""
+    found = lists_found([p.query for p in placeholders if p.query is not None], settings)
+    resolved = []
+    for placeholder in placeholders:
+        query = placeholder.query
+        if query is not None and query.list is not None:
+            answer = found[query.list]
+            if answer.ids:
+                placeholder = replace(placeholder, query=replace(query, ids=answer.ids))
+            elif answer.reason is not None:  # the reason word is public, as in the JSON API
+                placeholder = Placeholder(
+                    error=f"the list could not be looked up ({answer.reason})",
+                    fix="Try again later.",
+                )
+            else:
+                placeholder = Placeholder(
+                    error="the list found no products",
+                    fix="Try other keywords, categories or prices.",
+                )
+        resolved.append(placeholder)
+    return resolved
 
 
 def _box(

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask, Request, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
+from markupsafe import escape
 
 ADMIN_PREFIX = "/admin"
 
@@ -93,7 +94,14 @@ def _redirect_headers(response: Response) -> Response:
     if 300 <= response.status_code < 400:
         location = response.headers.get("Location")
         if location is not None:
-            response.headers["Location"] = relative_location(location, request.host)
+            relative = relative_location(location, request.host)
+            response.headers["Location"] = relative
+            if relative != location and response.mimetype == "text/html":
+                # Werkzeug's redirect page links the absolute address too, Host included.
+                body = response.get_data(as_text=True)
+                for old, new in ((escape(location), escape(relative)), (location, relative)):
+                    body = body.replace(old, new)
+                response.set_data(body)
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 

@@ -8,6 +8,10 @@
  *
  * data-ids: product ids or product page addresses, separated by commas; data-template,
  * data-theme and data-field are optional (the site's settings decide when left out).
+ * Instead of data-ids, a list: data-search (or data-hot) with keywords, and optionally
+ * data-category, data-sort, data-limit, data-min-price and data-max-price, as in
+ *
+ *   <div class="affsite" data-search="usb c cable" data-limit="4"></div>
  *
  * The script asks its own site once for every placeholder on the page (GET api/v1/embeds,
  * one request per 20 placeholders) and puts each box in an iframe of that site, so nothing
@@ -32,7 +36,11 @@
   var MAX_ATTRIBUTE = 2000; // characters taken from one placeholder attribute
   var MIN_SIZE = 20; // pixels, for heights and widths from the server or a frame
   var MAX_SIZE = 5000;
-  var SELECTOR = ".affsite[data-ids]";
+  var SELECTOR = ".affsite[data-ids], .affsite[data-search], .affsite[data-hot]";
+  var LIST_DEFAULT = 10; // products a list shows without data-limit (the server's default)
+  // A list's data attributes and the query names the server reads them as.
+  var LIST_OPTIONS = [["data-category", "category"], ["data-sort", "sort"],
+    ["data-limit", "limit"], ["data-min-price", "min_price"], ["data-max-price", "max_price"]];
   var STATE = "data-affsite-state";
   var SRC = /^embed\/[a-z][a-z0-9-]*\?[A-Za-z0-9%&=,._~-]*$/;
   var SECRET_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -81,8 +89,27 @@
     return value ? String(value).replace(/^\s+|\s+$/g, "").slice(0, MAX_ATTRIBUTE) : "";
   }
 
+  function listSource(node) {
+    // "search" or "hot" when the placeholder asks for a list instead of naming products.
+    if (node.getAttribute("data-ids") !== null) {
+      return "";
+    }
+    return node.getAttribute("data-search") !== null ? "search" :
+      node.getAttribute("data-hot") !== null ? "hot" : "";
+  }
+
   function placeholderQuery(node) {
+    var source = listSource(node);
     var query = "ids=" + encodeURIComponent(attribute(node, "data-ids"));
+    if (source) {
+      query = source + "=" + encodeURIComponent(attribute(node, "data-" + source));
+      for (var j = 0; j < LIST_OPTIONS.length; j++) {
+        var option = attribute(node, LIST_OPTIONS[j][0]);
+        if (option) {
+          query += "&" + LIST_OPTIONS[j][1] + "=" + encodeURIComponent(option);
+        }
+      }
+    }
     var names = ["template", "theme", "field"];
     for (var i = 0; i < names.length; i++) {
       var value = attribute(node, "data-" + names[i]);
@@ -94,7 +121,17 @@
   }
 
   function idCount(node) {
+    if (listSource(node)) {
+      // As many products as the list may find (the server counts it so too).
+      var limit = parseInt(attribute(node, "data-limit"), 10);
+      return limit > 0 ? Math.min(limit, IDS_PER_REQUEST) : LIST_DEFAULT;
+    }
     return attribute(node, "data-ids").split(",").length;
+  }
+
+  function described(node) {
+    var source = listSource(node) || "ids";
+    return "data-" + source + "=\"" + attribute(node, "data-" + source) + "\"";
   }
 
   function scan() {
@@ -171,8 +208,7 @@
     var text = box ? box.error + (box.fix ? " " + box.fix : "") :
       "the box service answered " + status;
     if (window.console && window.console.warn) {
-      window.console.warn("affsite: no box for data-ids=\"" + attribute(node, "data-ids") +
-        "\": " + text);
+      window.console.warn("affsite: no box for " + described(node) + ": " + text);
     }
   }
 
@@ -271,7 +307,7 @@
       childList: true,
       subtree: true,
       attributes: true,
-      attributeFilter: ["data-ids"]
+      attributeFilter: ["data-ids", "data-search", "data-hot"]
     });
   }
   // One request for a whole static page: wait until it is parsed.

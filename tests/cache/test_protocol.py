@@ -6,10 +6,10 @@ import inspect
 
 import pytest
 
-from affsite.cache import ControlStore, DiskStore, MemoryStore, NullStore, Store
+from affsite.cache import ControlStore, DiskStore, MemoryStore, NullStore, RedisStore, Store
 
 
-@pytest.mark.parametrize("store", [DiskStore, ControlStore, MemoryStore, NullStore])
+@pytest.mark.parametrize("store", [DiskStore, ControlStore, MemoryStore, NullStore, RedisStore])
 def test_every_store_has_every_method_of_the_protocol(store: type) -> None:
     wanted = {
         name

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from affsite.aliexpress.sandbox import Sandbox
-from affsite.cache import open_stores
+from affsite.cache import CacheStores
 from affsite.catalog import Catalog
 from affsite.clock import FakeClock
 
@@ -19,6 +19,7 @@ from .helpers import TRACKING_IDS, SettingsBox, transport_factory
 DETAIL = "aliexpress.affiliate.productdetail.get"
 
 MakeCatalog = Callable[..., Catalog]
+OpenStores = Callable[..., CacheStores]  # the root conftest's ``open_backend_stores``
 
 
 @pytest.fixture
@@ -39,15 +40,20 @@ def cache_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def make_catalog(
-    cache_dir: Path, clock: FakeClock, sandbox: Sandbox, settings: SettingsBox
+    cache_dir: Path,
+    clock: FakeClock,
+    sandbox: Sandbox,
+    settings: SettingsBox,
+    open_backend_stores: OpenStores,
 ) -> Iterator[MakeCatalog]:
-    """Catalogs sharing one cache folder (like worker processes of one site)."""
+    """Catalogs sharing one cache folder, or one Redis when the test is parametrised with
+    ``store_backend`` "redis" (like worker processes of one site)."""
     made: list[Catalog] = []
 
     def make(**overrides: Any) -> Catalog:
         options: dict[str, Any] = {
             "settings": settings,
-            "stores": open_stores(cache_dir),
+            "stores": open_backend_stores(cache_dir),
             "client_factory": transport_factory(sandbox.transport()),
             "clock": clock,
             "sleep": clock.sleep,

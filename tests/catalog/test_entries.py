@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from affsite.cache import MemoryStore
+from affsite.cache import MemoryStore, StoreError
 from affsite.catalog import Failure, Reason
 from affsite.catalog import entries as entries_module
 from affsite.catalog.entries import (
@@ -163,3 +163,24 @@ def test_without_a_cache_folder_there_is_no_generation() -> None:
     generation = Generation(None)
     generation.bump()
     assert generation.current() is None
+
+
+def test_the_entries_of_one_call_are_written_together_or_one_by_one(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = MemoryStore(clock=clock)
+    generation = Generation(tmp_path / "entries.generation")
+    entries = Entries(data, MemoryStore(clock=clock), generation)
+    made = {pid: Entry.make({"id": pid}, now=0.0, settings=SETTINGS, factor=1.0) for pid in "ab"}
+    before = generation.current()
+    entries.write_all("ns", made, 0.0)
+    assert {pid: entries.read("ns", pid) for pid in "ab"} == made
+    assert generation.current() != before
+
+    def refused(operation: object) -> None:
+        raise StoreError("busy")
+
+    monkeypatch.setattr(data, "atomic", refused)
+    again = {"c": made["a"]}
+    entries.write_all("ns", again, 0.0)
+    assert entries.read("ns", "c") == made["a"]

@@ -17,7 +17,7 @@ from affsite import create_app
 from affsite.cache import open_stores
 from affsite.catalog import EXTENSION_KEY, Catalog, Purpose, flush_on_exit, get_catalog, init_app
 from affsite.catalog.entries import namespace
-from affsite.catalog.index import ProductIndex
+from affsite.catalog.index import open_product_index
 from affsite.clock import FakeClock
 from affsite.settings import Settings
 
@@ -132,8 +132,9 @@ def test_counts_survive_a_sigterm_of_the_worker(tmp_path: Path) -> None:
     try:
         assert stores.ctl.get("stats:MISS") == len(ids)
         assert stores.ctl.get("stats:HIT") == len(ids) * (views - 1)
-        index = ProductIndex(stores.ctl, FakeClock())
+        index = open_product_index(stores, FakeClock())
         rows = index.rows(namespace(Settings()))
+        index.close()
         assert {pid: rows[pid].total_views for pid in ids} == dict.fromkeys(ids, views)
     finally:
         stores.close()

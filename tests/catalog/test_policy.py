@@ -15,7 +15,7 @@ from affsite.aliexpress import ApiCallLimit, CredentialsError, GatewayUnavailabl
 from affsite.aliexpress.sandbox import Sandbox
 from affsite.cache import MemoryStore
 from affsite.catalog import Catalog, Purpose, Reason, Status
-from affsite.catalog.index import ProductIndex
+from affsite.catalog.index import ProductIndex, StoreIndex
 from affsite.catalog.policy import PublicShare, new_product_limit, reason_for
 from affsite.clock import FakeClock
 from affsite.limits import CallRefused, NewProductAllowance
@@ -76,7 +76,7 @@ def test_gateway_errors_become_reasons() -> None:
 
 @pytest.fixture
 def index(clock: FakeClock) -> ProductIndex:
-    return ProductIndex(MemoryStore(clock=clock), clock)
+    return StoreIndex(MemoryStore(clock=clock), clock)
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Fault-injection proofs of hardening.md 2.5 that the other catalog tests leave open.
 
 The gateway is the counting sandbox (in-process, or a real server on 127.0.0.1 where wall
-time matters); time is the injected FakeClock unless a test measures wall time.
+time matters); time is the injected FakeClock unless a test measures wall time. Every proof
+runs with the stores on disk and in Redis (issue 13).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from affsite.aliexpress.sandbox import (
     ServerHandle,
     serve,
 )
-from affsite.cache import open_stores
 from affsite.catalog import Catalog, ClientHooks, Purpose, Reason, Status
 from affsite.catalog.background import ThreadRefresher
 from affsite.catalog.entries import lock_key, namespace
@@ -34,11 +34,13 @@ from affsite.clock import FakeClock
 from affsite.settings import Settings
 from affsite.web.auth import admin_password
 
-from .conftest import DETAIL, MakeCatalog
+from .conftest import DETAIL, MakeCatalog, OpenStores
 from .helpers import TRACKING_IDS, SettingsBox, transport_factory
 
 DAY = 86_400
 PASSWORD = "correct horse battery staple"
+
+pytestmark = pytest.mark.parametrize("store_backend", ["disk", "redis"], indirect=True)
 
 
 class Breakable(httpx.BaseTransport):
@@ -285,6 +287,7 @@ def test_a_hanging_gateway_never_holds_a_page(
     hanging_server: tuple[Sandbox, ServerHandle],
     tmp_path: Path,
     clock: FakeClock,
+    open_backend_stores: OpenStores,
 ) -> None:
     sandbox, handle = hanging_server
     settings = SettingsBox(
@@ -296,7 +299,7 @@ def test_a_hanging_gateway_never_holds_a_page(
     )
     refresher = ThreadRefresher()
     catalog = Catalog(
-        stores=open_stores(tmp_path / "instance" / "cache"),
+        stores=open_backend_stores(tmp_path / "instance" / "cache"),
         settings=settings,
         client_factory=short_timeout_factory,
         clock=clock,
@@ -336,8 +339,8 @@ _LOCK_AND_DIE = textwrap.dedent(
     from affsite.clock import FakeClock
     from affsite.limits import FetchLocks
 
-    cache_dir, now, ttl, *keys = sys.argv[1:]
-    stores = open_stores(Path(cache_dir))
+    cache_dir, redis_url, prefix, now, ttl, *keys = sys.argv[1:]
+    stores = open_stores(Path(cache_dir), redis_url=redis_url or None, redis_prefix=prefix)
     taken = FetchLocks(stores.ctl, FakeClock(float(now)), ttl=float(ttl)).acquire(keys, "doomed")
     assert taken == keys, taken
     os.kill(os.getpid(), signal.SIGKILL)  # dies holding the locks: no release, no close
@@ -353,7 +356,12 @@ def test_a_worker_killed_holding_the_fetch_lock_delays_nobody_for_long(
     clock: FakeClock,
     cache_dir: Path,
     promotable: list[str],
+    store_backend: str,
+    request: pytest.FixtureRequest,
 ) -> None:
+    on_redis = store_backend == "redis"
+    redis_url = request.getfixturevalue("redis_url") if on_redis else ""
+    prefix = request.getfixturevalue("redis_prefix") if on_redis else "affsite"
     warm, cold = promotable[:2]
     catalog.product(warm, purpose=Purpose.PAGE)
     clock.advance(1.2 * DAY)
@@ -365,6 +373,8 @@ def test_a_worker_killed_holding_the_fetch_lock_delays_nobody_for_long(
             "-c",
             _LOCK_AND_DIE,
             str(cache_dir),
+            redis_url,
+            prefix,
             repr(clock()),
             repr(ttl),
             lock_key(ns, warm),

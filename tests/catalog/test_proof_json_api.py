@@ -1,5 +1,5 @@
 """GET /api/v1/products with the real catalog behind it: a JSON array in the order asked,
-with X-Cache.
+with X-Cache; with the stores on disk and in Redis (issue 13).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from affsite.aliexpress.sandbox import Sandbox
 
 from .conftest import DETAIL
 from .helpers import SettingsBox
+
+pytestmark = pytest.mark.parametrize("store_backend", ["disk", "redis"], indirect=True)
 
 
 def test_products_in_the_order_asked_then_from_the_cache(

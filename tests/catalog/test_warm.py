@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 
 from affsite.aliexpress.sandbox import Sandbox
+from affsite.cache import open_stores
 from affsite.catalog import Catalog, Purpose, Status
+from affsite.catalog.entries import namespace
+from affsite.catalog.warm import WarmTicket
 from affsite.clock import FakeClock
 
 from .conftest import DETAIL, MakeCatalog
-from .helpers import SettingsBox, statuses
+from .helpers import DAY, SettingsBox, statuses
 
 
 def _count_store_reads(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -98,3 +101,76 @@ def test_without_the_generation_file_answers_are_read_from_the_store(
     assert catalog.product(pid, purpose=Purpose.PAGE).status == Status.HIT
     assert catalog.product(pid, purpose=Purpose.PAGE).status == Status.HIT
     assert len(reads) == 2
+
+
+# --- tickets: a request answered wholly from memory, counted again without asking -------------
+
+
+def _counts(catalog: Catalog, ids: list[str]) -> tuple[list[tuple[int, bool]], dict[Status, int]]:
+    """Each product's total views and whether the site asked for it, and answers per status."""
+    catalog.flush()
+    rows = catalog.index.rows(namespace(catalog.settings()))
+    views = [(rows[pid].total_views, rows[pid].site_view > 0) for pid in ids]
+    return views, catalog.stats().counters
+
+
+def test_a_ticket_is_given_only_when_every_answer_came_from_memory(
+    catalog: Catalog, promotable: list[str]
+) -> None:
+    ids = promotable[:2]
+    assert catalog.products_with_ticket(ids, purpose=Purpose.PUBLIC)[1] is None  # fetched
+    assert catalog.products_with_ticket(ids, purpose=Purpose.PUBLIC)[1] is None  # store read
+    answers, ticket = catalog.products_with_ticket(ids, purpose=Purpose.PUBLIC)
+    assert ticket is not None and statuses(answers) == {Status.HIT}
+    new = [ids[0], promotable[2]]  # one of them never fetched
+    assert catalog.products_with_ticket(new, purpose=Purpose.PUBLIC)[1] is None
+
+
+@pytest.mark.parametrize("purpose", [Purpose.PUBLIC, Purpose.PAGE])
+def test_a_replayed_ticket_counts_what_asking_again_would(
+    make_catalog: MakeCatalog, tmp_path: Path, promotable: list[str], purpose: Purpose
+) -> None:
+    ids = [promotable[0], promotable[1], promotable[0]]  # a repeat counts once, as asked
+    # Two sites side by side, each with its own cache folder (and so its own counts).
+    asked, replayed = make_catalog(), make_catalog(stores=open_stores(tmp_path / "other"))
+    for catalog in (asked, replayed):
+        for _ in range(3):
+            catalog.products(ids, purpose=purpose)
+    _, ticket = replayed.products_with_ticket(ids, purpose=purpose)
+    asked.products(ids, purpose=purpose)
+    assert ticket is not None
+    for _ in range(4):
+        asked.products(ids, purpose=purpose)
+        assert replayed.replay(ticket)
+    assert _counts(asked, promotable[:2]) == _counts(replayed, promotable[:2])
+
+
+def test_a_ticket_stops_holding_once_anything_its_answers_stand_on_changes(
+    make_catalog: MakeCatalog,
+    clock: FakeClock,
+    settings: SettingsBox,
+    promotable: list[str],
+) -> None:
+    ids = promotable[:2]
+    catalog, other = make_catalog(), make_catalog()
+
+    def ticket() -> WarmTicket:
+        for _ in range(3):
+            _, made = catalog.products_with_ticket(ids, purpose=Purpose.PUBLIC)
+        assert made is not None
+        return made
+
+    held = ticket()
+    assert catalog.replay(held) and not other.replay(held)  # only the catalog that gave it
+    settings.save(disclosure="Saved just now.")  # a save: new settings
+    assert not catalog.replay(held)
+    held = ticket()
+    clock.advance(600)
+    other.refresh(budget=5, horizon=10 * DAY)  # another worker renews an entry
+    assert not catalog.replay(held)
+    held = ticket()
+    views = _counts(catalog, ids)
+    clock.now = held.fresh_until  # the first entry is no longer fresh
+    assert not catalog.replay(held)
+    assert _counts(catalog, ids) == views  # a refused replay counts nothing
+    assert Status.STALE in statuses(catalog.products(ids, purpose=Purpose.PUBLIC))

@@ -13,7 +13,7 @@ from flask.cli import ScriptInfo
 
 from affsite import create_app
 from affsite.aliexpress.sandbox import Sandbox
-from affsite.cache import open_stores
+from affsite.cache import CacheStores
 from affsite.catalog import Catalog, client_factory, init_app
 from affsite.cli import cli
 from affsite.clock import FakeClock
@@ -54,13 +54,18 @@ def promotable(sandbox: Sandbox) -> list[str]:
 
 
 @pytest.fixture
-def site(instance: Path, clock: FakeClock, sandbox: Sandbox) -> Iterator[Flask]:
+def site(
+    instance: Path,
+    clock: FakeClock,
+    sandbox: Sandbox,
+    open_backend_stores: Callable[..., CacheStores],
+) -> Iterator[Flask]:
     """The real app on ``instance``, its catalog calling ``sandbox`` on the fake clock (the
-    speed limiter generous)."""
+    speed limiter generous), its stores on disk or in Redis (``store_backend``)."""
     app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "CLOCK": clock})
     catalog = Catalog(
         settings=lambda: Settings(rate_limit=1000.0),
-        stores=open_stores(instance / "cache"),
+        stores=open_backend_stores(instance / "cache"),
         client_factory=client_factory(sandbox.transport()),
         clock=clock,
         sleep=clock.sleep,

@@ -1,14 +1,19 @@
-"""The catalog's commands: quota, cache stats|clear, refresh (for cron)."""
+"""The catalog's commands: quota, cache stats|clear, refresh (for cron), with the stores on
+disk and in Redis."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 
+import pytest
+
 from affsite.aliexpress.sandbox import Sandbox
 from affsite.clock import FakeClock
 
 from .conftest import DETAIL, Run
+
+pytestmark = pytest.mark.parametrize("store_backend", ["disk", "redis"], indirect=True)
 
 
 def test_quota_shows_used_left_and_the_beijing_midnight_reset(
@@ -27,7 +32,9 @@ def test_quota_shows_used_left_and_the_beijing_midnight_reset(
     assert "1 of 5000" in text and "Resets at" in text and "16:00 UTC" in text
 
 
-def test_cache_stats_and_clear(run: Run, sandbox: Sandbox, promotable: list[str]) -> None:
+def test_cache_stats_and_clear(
+    run: Run, sandbox: Sandbox, promotable: list[str], store_backend: str
+) -> None:
     run("products", *promotable[:3])
     run("products", *promotable[:3])
     stats = json.loads(run("cache", "stats", "--json").stdout)
@@ -35,8 +42,10 @@ def test_cache_stats_and_clear(run: Run, sandbox: Sandbox, promotable: list[str]
     assert stats["answers"]["MISS"] == 3 and stats["answers"]["HIT"] == 3
     assert stats["hit_ratio"] == 0.5
     assert stats["cache"]["state"] == "ok"
+    assert stats["cache"]["backend"] == store_backend
     text = run("cache", "stats").stdout
     assert "Hit ratio:   50.0%" in text
+    assert ("Kept in:     Redis, shared by every machine" in text) == (store_backend == "redis")
 
     refused = run("cache", "clear", input="n\n")
     assert refused.exit_code != 0

@@ -100,7 +100,8 @@ def test_check_lists_every_problem_of_every_file_and_exits_1(
     first = article(tmp_path, f"ok\n\n{BAD_ID}\n", "a.html")
     second = article(
         tmp_path,
-        '[aliexpress_field id="1005004757833857" field="orders"]\n[aliexpress nope="1"]',
+        '[aliexpress ids="1005004757833857,33006951782" template=link title="Both"]\n'
+        '[aliexpress nope="1"]',
         "b.html",
     )
     result = run("expand", "--check", first, second)
@@ -108,8 +109,8 @@ def test_check_lists_every_problem_of_every_file_and_exits_1(
     lines = result.stdout.splitlines()
     reason = "id: 12 is not a product id: it has 2 digits; product ids have 6 to 19"
     assert lines[0] == f"{first}:line 3: {BAD_ID} {reason}"
-    assert lines[1].startswith(f"{second}:line 1: [aliexpress_field")
-    assert lines[1].endswith('field "orders" cannot be shown yet')  # what drawing would refuse
+    assert lines[1].startswith(f"{second}:line 1: [aliexpress ids=")
+    assert "template cannot show" in lines[1]  # what drawing would refuse
     assert lines[2].startswith(f'{second}:line 2: [aliexpress nope="1"] unknown attribute "nope"')
     assert len(lines) == 3
     assert sandbox.call_count() == 0

@@ -93,3 +93,30 @@ def test_unknown_templates_and_themes_are_refused(run: Run, sandbox: Sandbox) ->
         result = run("render", *args, "1005004757833857")
         assert result.exit_code == 2 and "Invalid value" in result.stderr
     assert sandbox.call_count() == 0
+
+
+def test_a_title_names_one_product_or_heads_several(
+    run: Run, sandbox: Sandbox, promotable: list[str]
+) -> None:
+    one = run("render", "--template", "list", "--title", "My <pick>", promotable[0])
+    assert one.exit_code == 0, one.output
+    assert '<h3 class="product-title" dir="auto">My &lt;pick&gt;</h3>' in one.stdout
+    table = run("render", "--template", "table", "--title", "Which mug?", *promotable[:2])
+    assert '<caption dir="auto">Which mug?</caption>' in table.stdout
+    assert "Product comparison" not in table.stdout
+
+
+def test_a_title_over_the_cap_is_refused_with_the_cap(run: Run, sandbox: Sandbox) -> None:
+    result = run("render", "--title", "x" * 201, "1005004757833857")
+    assert result.exit_code == 2 and "200 or fewer" in result.stderr
+    assert sandbox.call_count() == 0
+
+
+def test_the_field_template_shows_the_field_asked_for(
+    run: Run, sandbox: Sandbox, promotable: list[str]
+) -> None:
+    result = run("render", "--template", "field", "--field", "orders", promotable[0])
+    assert result.exit_code == 0, result.output
+    assert 'class="product-orders"' in result.stdout
+    refused = run("render", "--template", "field", "--field", "stock", promotable[0])
+    assert refused.exit_code == 2 and "Invalid value" in refused.stderr

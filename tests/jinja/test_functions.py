@@ -73,6 +73,28 @@ def test_a_bad_option_or_id_is_an_html_comment_for_the_author(app: Flask) -> Non
     assert "data-product-id" not in page
 
 
+def test_a_title_names_one_product_or_heads_several(app: Flask) -> None:
+    one = render(app, '{{ aliexpress(id, template="list", title=t) }}', id=EARBUDS, t="<My pick>")
+    assert '<h3 class="product-title" dir="auto">&lt;My pick&gt;</h3>' in one
+    several = render(
+        app, '{{ aliexpress(ids, template="grid", title="Two picks") }}', ids=[EARBUDS, MUG]
+    )
+    assert several.count("Two picks") == 1
+    assert '<h3 class="affsite-heading" dir="auto">Two picks</h3>' in several
+    assert several.count('<h4 class="product-title"') == 2  # their own titles, one level down
+    table = render(
+        app, '{{ aliexpress(ids, template="table", title="A & B") }}', ids=[EARBUDS, MUG]
+    )
+    assert '<caption dir="auto">A &amp; B</caption>' in table
+
+
+def test_a_hostile_or_long_title_is_text_and_capped(app: Flask) -> None:
+    hostile = '"><script>alert(1)</script>' + "x" * 300
+    page = render(app, "{{ aliexpress(id, title=t) }}", id=EARBUDS, t=hostile)
+    assert "<script" not in page and "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "x" * 173 in page and "x" * 174 not in page  # 200 characters in all
+
+
 def test_hostile_product_data_is_escaped(app: Flask) -> None:
     page = render(app, "{{ aliexpress(id) }}", id=HOSTILE_TITLE)
     assert "<script" not in page and "&lt;script&gt;" in page

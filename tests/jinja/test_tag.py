@@ -50,6 +50,17 @@ def test_option_values_never_reach_the_page_as_markup(app: Flask) -> None:
     assert "<b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
 
 
+def test_the_tag_takes_a_title_like_the_global(app: Flask) -> None:
+    tag = render(
+        app, "{% aliexpress ids, template='table', title=t %}", ids=[EARBUDS, MUG], t="<Both>"
+    )
+    call = render(
+        app, "{{ aliexpress(ids, template='table', title=t) }}", ids=[EARBUDS, MUG], t="<Both>"
+    )
+    assert tag == call
+    assert '<caption dir="auto">&lt;Both&gt;</caption>' in tag
+
+
 @pytest.mark.parametrize(
     "source", ["{% aliexpress %}", "{% aliexpress 'x' template %}", "{% aliexpress 'x' 3=4 %}"]
 )

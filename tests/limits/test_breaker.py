@@ -48,6 +48,27 @@ def test_breaker_opens_after_k_failures_and_lets_exactly_one_probe_through(
     breaker.check("creds", "w3")
 
 
+def test_a_probe_that_failed_while_another_worker_looked_is_not_followed_by_a_second(
+    stores: CacheStores, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = CircuitBreaker(stores.ctl, clock, threshold=1, reset_timeout=60)
+    second = CircuitBreaker(stores.ctl, clock, threshold=1, reset_timeout=60)
+    first.record_failure("GatewayUnavailable")
+    clock.advance(61)
+    read = second._state
+
+    def read_while_the_probe_fails() -> dict[str, object]:
+        state = read()  # the pause is over ...
+        first.check("creds", "w1")  # ... and the first worker probes
+        first.record_failure("GatewayUnavailable")  # in vain: open again
+        return state
+
+    monkeypatch.setattr(second, "_state", read_while_the_probe_fails)
+    with pytest.raises(GatewayDown):
+        second.check("creds", "w2")
+    assert first.status().state == "open"
+
+
 def test_rejected_credentials_stay_refused_until_they_change(
     stores: CacheStores, clock: FakeClock
 ) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from affsite.render.choices import (
     MAX_BUTTON_TEXT,
+    MAX_TITLE,
     BoxField,
     BoxTemplate,
     Heading,
@@ -101,6 +102,22 @@ def test_button_text_is_one_clean_line_and_capped() -> None:
     assert Options(button_text="  Buy\n\tnow \u202e\u200b ").button_text == "Buy now"
     assert Options(button_text="x" * 500).button_text == "x" * MAX_BUTTON_TEXT
     assert Options(button_text=" \n ").button_text is None  # blank: the site's text
+
+
+def test_a_title_is_one_clean_line_capped_and_part_of_the_key() -> None:
+    assert Options(title="  Best\n\tpicks \u202e\u200b ").title == "Best picks"
+    assert Options(title="t" * 500).title == "t" * MAX_TITLE
+    assert Options(title=" \n ").title is None  # blank: the product's own title
+    assert Options(title="A") != Options(title="B") and Options(title="A") != Options()
+    assert hash(Options(title="A")) == hash(Options(title="A"))
+
+
+def test_every_field_the_shortcodes_offer_is_one_the_field_template_draws() -> None:
+    assert [f.value for f in BoxField] == ["price", "title", "discount", "rating", "orders"]
+
+
+def test_product_titles_under_a_block_heading_go_one_level_down() -> None:
+    assert [h.below for h in Heading] == [Heading.H2, Heading.H3, Heading.H4, Heading.H4]
 
 
 def test_the_settings_offer_exactly_the_renderers_choices() -> None:

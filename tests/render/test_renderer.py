@@ -230,7 +230,9 @@ def test_every_display_setting_is_a_new_drawing(tmp_path: Path) -> None:
     assert len(drawn) == 5
     renderer.products([one], SETTINGS, BoxTemplate.BOX, Options(button_text="Go"))
     renderer.products([one], SETTINGS, BoxTemplate.BOX, Options(link_via="/go/"))
-    assert len(drawn) == 7
+    renderer.products([one], SETTINGS, BoxTemplate.BOX, Options(title="Mine"))
+    renderer.products([one], SETTINGS, BoxTemplate.BOX, Options(title="Mine"))
+    assert len(drawn) == 8
 
 
 def test_the_root_element_is_drawn_once_per_template_options_and_settings(
@@ -282,3 +284,19 @@ def test_the_stylesheet_is_read_from_the_apps_static_folder(tmp_path: Path) -> N
     (tmp_path / "css" / "box.css").write_text(".affsite{}")
     renderer = Renderer(make_environment(tmp_path), static=tmp_path)
     assert renderer.stylesheet() == ".affsite{}"
+
+
+def test_a_call_repeated_with_the_same_objects_is_handed_back_whole(tmp_path: Path) -> None:
+    renderer, drawn = counting_renderer(tmp_path, "{{ drawn(pid) }}{{ look.disclosure }}")
+    settings, answers, two = Settings(disclosure="Ad."), [answer(), answer(MUG)], Options(title="2")
+    first = renderer.products(answers, settings, BoxTemplate.BOX, two)
+    again = renderer.products(answers, settings, BoxTemplate.BOX, two)
+    assert again is first and drawn == [EARBUDS, MUG]
+    # Equal but new objects give the same drawing; other settings or answers a new one.
+    assert renderer.products([answer(), answer(MUG)], settings, BoxTemplate.BOX, two) == first
+    assert drawn == [EARBUDS, MUG]
+    other = renderer.products(answers, Settings(disclosure="Advert."), BoxTemplate.BOX, two)
+    assert "Advert." in other and "Ad." not in other.replace("Advert.", "")
+    refreshed = [replace(answers[0], fetched_at=FETCHED_AT + 60), answers[1]]
+    renderer.products(refreshed, settings, BoxTemplate.BOX, two)
+    assert drawn.count(EARBUDS) == 3  # the second settings, then the refresh

@@ -4,6 +4,7 @@ gateway's fixed facts come from ``affsite.aliexpress``."""
 from __future__ import annotations
 
 from affsite.aliexpress import DEFAULT_API_URL, MAX_BATCH_SIZE, SIGN_METHODS
+from affsite.errors import SettingsError
 from affsite.settings import DEFAULTS, FIELDS, GROUPS, SCHEMA, Settings, validate
 
 
@@ -43,3 +44,29 @@ def test_country_choices_are_the_iso_3166_alpha_2_list() -> None:
     assert len(codes) == 249
     assert {"US", "DE", "FR", "GB", "BR", "JP", "AX", "SS"} <= set(codes)
     assert "UK" not in codes
+
+
+def test_the_list_expiration_time_is_a_cache_setting_checked_with_a_clear_error() -> None:
+    field = FIELDS["list_ttl"]
+    assert (DEFAULTS.list_ttl, field.group, field.env) == (21_600, "limits", "AFFSITE_LIST_TTL")
+    assert validate({"list_ttl": "3,600"}).list_ttl == 3600
+    for bad, says in [
+        ("30", "30 seconds is out of range; enter a whole number between 60 and 604800"),
+        ("6h", "'6h' is not a whole number"),
+        ("", "is empty"),
+    ]:
+        try:
+            validate({"list_ttl": bad})
+        except SettingsError as error:
+            assert error.errors["list_ttl"].startswith("List expiration time: "), bad
+            assert says in error.errors["list_ttl"], error.errors
+        else:
+            raise AssertionError(f"{bad!r} was accepted")
+
+
+def test_the_schema_is_the_same_whichever_module_a_name_comes_from() -> None:
+    from affsite.settings import schema_base, schema_limits
+
+    assert schema_base.Settings is Settings and schema_base.DEFAULTS is DEFAULTS
+    assert all(f in SCHEMA for f in schema_limits.LIMIT_FIELDS)
+    assert {f.group for f in schema_limits.LIMIT_FIELDS} == {"limits"}

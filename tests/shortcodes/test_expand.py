@@ -9,9 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
+from affsite.aliexpress.queries import HotProductQuery, ProductQuery
 from affsite.shortcodes import (
-    LISTS_NOT_AVAILABLE,
+    LIST_FOUND_NOTHING,
+    LISTS_UNANSWERED,
     FieldTag,
+    Found,
     LinkTag,
     Problem,
     ProductRequest,
@@ -22,7 +25,7 @@ from affsite.shortcodes import (
     plan,
 )
 from affsite.shortcodes.attributes import closes_its_html
-from affsite.shortcodes.expand import MAX_PRODUCTS
+from affsite.shortcodes.expand import MAX_LISTS, MAX_PRODUCTS
 
 from .helpers import EARBUDS, MUG, SHORT, TEXTS, FakeFollower, read_html
 
@@ -38,6 +41,25 @@ class Answers:
     def __call__(self, ids: Sequence[str]) -> dict[str, str]:
         self.calls.append(list(ids))
         return {pid: f"answer {pid}" for pid in ids}
+
+
+class Lists:
+    """A stand-in for the catalog's lists: each search finds ``found[keywords]`` (nothing for
+    other words), a hot list finds the same reversed; records each call."""
+
+    def __init__(self, **found: list[str]) -> None:
+        self.found = found
+        self.calls: list[list[ProductQuery]] = []
+
+    def __call__(self, queries: Sequence[ProductQuery]) -> dict[ProductQuery, Found]:
+        self.calls.append(list(queries))
+        answers = {}
+        for query in queries:
+            ids = self.found.get(query.keywords or "", [])
+            if isinstance(query, HotProductQuery):
+                ids = ids[::-1]
+            answers[query] = Found(ids=tuple(ids[: query.page_size]))
+        return answers
 
 
 def echo(request: ProductRequest, answers: Sequence[str]) -> str:
@@ -232,12 +254,83 @@ def test_broken_tags_become_comments_with_their_line() -> None:
     assert read_html(expanded.html).text == ["one", "\n", "\n\n", "\n"]
 
 
-def test_lists_are_checked_then_reported_as_not_available_yet() -> None:
+# --- lists ---------------------------------------------------------------------------------------
+
+OTHER = "1005002000000001"
+
+
+def test_each_list_is_looked_up_once_and_its_products_join_the_one_request() -> None:
+    text = (
+        f'[aliexpress {EARBUDS}]\n[aliexpress search="mug" limit=2]\n'
+        f'[aliexpress hot="mug" template=list]\n[aliexpress search="mug" limit="2"]'
+    )
+    lists, answers = Lists(mug=[MUG, EARBUDS, OTHER]), Answers()
+    expanded = expand(text, answers, echo, lists_for=lists)
+    assert [[(type(q).__name__, q.keywords) for q in call] for call in lists.calls] == [
+        [("ProductQuery", "mug"), ("HotProductQuery", "mug")]
+    ]
+    assert answers.calls == [[EARBUDS, MUG, OTHER]]  # the tags' ids first, then the lists'
+    assert expanded.ids == (EARBUDS, MUG, OTHER)
+    assert expanded.problems == ()
+    drawn = [attrs for tag, attrs in read_html(expanded.html).tags]
+    assert [(d["data-kind"], d["data-ids"], d["data-template"]) for d in drawn] == [
+        ("ProductsTag", EARBUDS, ""),
+        ("ProductsTag", f"{MUG},{EARBUDS}", "grid"),  # a list's template unless it names one
+        ("ProductsTag", f"{OTHER},{EARBUDS},{MUG}", "list"),
+        ("ProductsTag", f"{MUG},{EARBUDS}", "grid"),
+    ]
+
+
+def test_a_list_that_finds_nothing_or_cannot_be_looked_up_is_a_comment_for_the_author() -> None:
+    def lists_for(queries: Sequence[ProductQuery]) -> dict[ProductQuery, Found]:
+        return {
+            query: Found(problem="the list could not be looked up (banned)")
+            if query.keywords == "drone"
+            else Found()
+            for query in queries
+        }
+
+    text = '<p>[aliexpress search="drone"]</p><p>[aliexpress search="nothing"]</p>'
+    answers = Answers()
+    expanded = expand(text, answers, echo, lists_for=lists_for)
+    assert [p.reason for p in expanded.problems] == [
+        "the list could not be looked up (banned)",
+        LIST_FOUND_NOTHING,
+    ]
+    assert answers.calls == []
+    read = read_html(expanded.html)
+    assert read.tags == [("p", {}), ("p", {})] and read.text == []  # nothing for visitors
+    assert len(read.comments) == 2
+
+
+def test_lists_are_checked_first_and_need_someone_to_look_them_up() -> None:
     answers = Answers()
     expanded = expand('[aliexpress search="usb c" limit=4]', answers, echo)
-    assert [p.reason for p in expanded.problems] == [LISTS_NOT_AVAILABLE]
+    assert [p.reason for p in expanded.problems] == [LISTS_UNANSWERED]
     assert answers.calls == []
     assert "limit is a number" in check('[aliexpress search="usb c" limit=99]')[0].reason
+    assert plan('[aliexpress hot="usb" category=44]').queries == (
+        HotProductQuery(keywords="usb", category_ids=("44",), page_size=10),
+    )
+
+
+def test_a_document_shows_a_bounded_number_of_lists_and_products() -> None:
+    text = " ".join(f'[aliexpress search="w{n}"]' for n in range(MAX_LISTS + 1))
+    lists = Lists()
+    expanded = expand(text + ' [aliexpress search="w0"]', Answers(), echo, lists_for=lists)
+    assert len(lists.calls[0]) == MAX_LISTS
+    assert [p.source for p in expanded.problems if "lists" in p.reason] == [
+        f'[aliexpress search="w{MAX_LISTS}"]'
+    ]
+
+    ids = [str(1005001000000000 + i) for i in range(MAX_PRODUCTS)]
+    lists = Lists(more=[EARBUDS, MUG], same=ids[:2])
+    text = " ".join(f"[aliexpress {pid}]" for pid in ids)
+    text += ' [aliexpress search="more"] [aliexpress search="same"]'
+    answers = Answers()
+    expanded = expand(text, answers, echo, lists_for=lists)
+    assert answers.calls == [ids]
+    assert [p.source for p in expanded.problems] == ['[aliexpress search="more"]']
 
 
 def test_the_draw_function_may_refuse_a_tag() -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from affsite.shortcodes import Shortcode, parse, parse_attributes, stripcslashes
 from affsite.shortcodes.html_tags import HIDDEN, element_spans, hide_brackets_in_tags
 
-from .helpers import TEXTS
+from .helpers import EARBUDS, TEXTS
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -296,3 +296,16 @@ def test_plain_text_has_no_html_tags_to_hide_brackets_in() -> None:
         " <!-- ",
         ("aliexpress", {}, ["2"], None),
     ]
+
+
+def test_a_text_parsed_again_gives_the_same_segments_which_cannot_be_changed() -> None:
+    text = f'<p>[aliexpress id="{EARBUDS}" template=grid]</p>'
+    first = parse(text)
+    first.append("changed by the caller")
+    again = parse(text)
+    assert again == first[:-1]
+    shortcode = again[1]
+    assert isinstance(shortcode, Shortcode)
+    with pytest.raises(TypeError):
+        shortcode.attrs["template"] = "list"  # type: ignore[index]
+    assert parse(text, html=False) == again  # the same text read another way, parsed apart

@@ -273,3 +273,29 @@ def test_text_inside_a_tag_that_shows_no_text_is_not_lost_silently() -> None:
         f"[aliexpress_field {EARBUDS}]x[/aliexpress_field]"
     )
     assert read(f"[aliexpress {EARBUDS}] \n[/aliexpress]") == ProductsTag(ids=(EARBUDS,))
+
+
+# --- tags read again ------------------------------------------------------------------------------
+
+
+def test_a_tag_read_again_is_the_same_request_and_its_problems_say_where_they_are() -> None:
+    text = f'[aliexpress ids="{EARBUDS},{MUG}" template=grid title="Both"]'
+    assert read(text) is read(text)  # kept: a site expands the same texts again and again
+    first, second = (
+        interpret(segment, DocumentResolver())
+        for segment in parse("[aliexpress id=12]\n\nx [aliexpress id=12]")
+        if isinstance(segment, Shortcode)
+    )
+    assert isinstance(first, Problem) and isinstance(second, Problem)
+    assert (first.start, second.start) == (0, 22)
+
+
+def test_a_short_link_is_followed_in_every_document_that_names_it() -> None:
+    follower = FakeFollower()
+    text = f'[aliexpress url="{SHORT}"]'
+    assert read(text, follower) == read(text, follower) == ProductsTag(ids=(EARBUDS,))
+    assert follower.followed == [SHORT, SHORT]  # its product depends on the network
+    # ... and each document still has its budget of short links.
+    budget = DocumentResolver(follower, max_short_links=0)
+    refused = interpret(shortcode(text), budget)
+    assert isinstance(refused, Problem) and "too many short links" in refused.reason

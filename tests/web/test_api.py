@@ -28,6 +28,11 @@ class TwoAnswers:
             ProductAnswer(id=ids[1], status=Status.FALLBACK, reason=Reason.NOT_PROMOTABLE),
         ]
 
+    def products_with_ticket(
+        self, ids: Sequence[str], *, purpose: Purpose
+    ) -> tuple[list[ProductAnswer], None]:
+        return self.products(ids, purpose=purpose), None  # no ticket: never handed over early
+
 
 def test_a_product_that_cannot_be_written_is_an_unavailable_item(
     make_app: MakeApp, caplog: pytest.LogCaptureFixture

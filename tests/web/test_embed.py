@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 
 import pytest
@@ -39,6 +40,11 @@ class OneAnswer:
     def product(self, pid: str, *, purpose: Purpose) -> ProductAnswer:
         self.asked.append((pid, Purpose(purpose)))
         return self.answer
+
+    def products_with_ticket(
+        self, ids: Sequence[str], *, purpose: Purpose
+    ) -> tuple[list[ProductAnswer], None]:
+        return [self.product(pid, purpose=purpose) for pid in ids], None  # no ticket
 
 
 def test_the_box_shows_the_product_with_compliance_details(client: FlaskClient) -> None:

@@ -21,6 +21,7 @@ def test_healthz_shape_and_no_secrets(client: FlaskClient) -> None:
         "demo_mode": True,
         "settings_complete": False,
         "settings_problems": ["app_key", "app_secret", "tracking_id"],
+        "store": "disk",
         "limits": "ok",
         "limits_problem": None,
     }

@@ -338,8 +338,10 @@ const document = {
   currentScript: scenario.currentScript ? script : undefined,
   getElementsByTagName: (t) => (t === "script" ? [new Node("script"), script] : []),
   querySelectorAll: (sel) => placeholders.filter((n) =>
-    sel === ".affsite[data-ids]" && /(^| )affsite( |$)/.test(n.getAttribute("class") || "") &&
-    n.getAttribute("data-ids") !== null),
+    /(^| )affsite( |$)/.test(n.getAttribute("class") || "") && sel.split(", ").some((one) => {
+      const wanted = /^\.affsite\[(data-[a-z]+)\]$/.exec(one);
+      return wanted !== null && n.getAttribute(wanted[1]) !== null;
+    })),
   createElement: (tag) => {
     const n = new Node(tag);
     if (tag === "iframe") n.contentWindow = {};
@@ -645,3 +647,30 @@ def test_a_script_from_an_odd_address_does_nothing(src: str) -> None:
     assert (
         run_script([], [placeholder("one", "1")], src=src, ready_state="complete")["requests"] == []
     )
+
+
+@needs_node
+def test_list_placeholders_send_their_options_and_count_as_their_limit() -> None:
+    search = {
+        "class": "affsite",
+        "data-search": "usb c",
+        "data-limit": "40",
+        "data-min-price": "5",
+        "data-sort": "LAST_VOLUME_DESC",
+        "data-template": "grid",
+    }
+    result = run_script(
+        [{"respond": 200}],
+        [
+            {"id": "list", "attrs": search},
+            {"id": "hot", "attrs": {"class": "affsite", "data-hot": "", "data-category": "44"}},
+            placeholder("ids", ",".join(str(n) for n in range(1, 12))),  # 40 + 11 > 50
+        ],
+        ready_state="complete",
+    )
+    first, second = result["requests"]
+    assert asked(first) == [
+        "search=usb%20c&sort=LAST_VOLUME_DESC&limit=40&min_price=5&template=grid",
+        "hot=&category=44",
+    ]
+    assert asked(second)[0].startswith("ids=1%2C2")

@@ -153,6 +153,7 @@ def test_no_router_redirect_carries_a_host_from_the_request(app: Flask) -> None:
                 location = response.headers["Location"]
                 assert location.startswith("/") and not location.startswith("//"), path
                 assert "evil.example" not in location, path
+                assert b"evil.example" not in response.data, path  # the page links it too
                 assert "Cache-Control" in response.headers, path
     assert checked >= 2  # /admin -> /admin/, and merged slashes
 

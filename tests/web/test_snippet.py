@@ -39,6 +39,11 @@ class Recorder:
             for pid in ids
         ]
 
+    def products_with_ticket(
+        self, ids: Sequence[str], *, purpose: Purpose
+    ) -> tuple[list[ProductAnswer], None]:
+        return self.products(ids, purpose=purpose), None  # no ticket: never handed over early
+
 
 def drone(**fields: object) -> Product:
     values: dict[str, object] = {
@@ -141,7 +146,11 @@ def test_the_settings_default_template_and_theme_apply(admin: FlaskClient, app: 
         (f"?ids={EARBUDS}&template=../../etc/passwd", "unknown template", "Use one of: box, grid"),
         (f"?ids={EARBUDS}&template=<b>", "unknown template", "Use one of: box, grid"),
         (f"?ids={EARBUDS}&theme=neon", "unknown theme", "Use one of: light, dark, auto."),
-        (f"?ids={EARBUDS}&field=orders", "unknown field", "Use one of: price, title."),
+        (
+            f"?ids={EARBUDS}&field=stock",
+            "unknown field",
+            "Use one of: price, title, discount, rating, orders.",
+        ),
         (f"?ids={EARBUDS},<script>", "item 2 of ids is not an AliExpress product", "product ids"),
         ("?ids=javascript:alert(1)", "item 1 of ids is not an AliExpress product", "URLs"),
         ("?ids=" + ",".join([EARBUDS] * (MAX_IDS + 1)), "too many product ids (51)", "at most 50"),

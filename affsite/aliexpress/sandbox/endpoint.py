@@ -147,6 +147,7 @@ class Sandbox:
         self._faults = FaultBoard()
         self._wake = threading.Event()
         self._request_numbers = itertools.count(1)
+        self._answering = 0  # /sync calls received and not answered yet (slow ones waiting)
 
     def register_tracking_id(self, tracking_id: str) -> None:
         """Accept ``tracking_id`` as a registered affiliate tracking id from now on."""
@@ -189,6 +190,11 @@ class Sandbox:
         self.clear_faults()
         with self._lock:
             self.calls.clear()
+
+    def answering(self) -> int:
+        """``/sync`` calls received and not answered yet (e.g. waiting on a ``slow`` fault)."""
+        with self._lock:
+            return self._answering
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
@@ -263,6 +269,14 @@ class Sandbox:
         call = SandboxCall(params.get("method"), params, self._clock(), request.method)
         with self._lock:
             self.calls.append(call)
+            self._answering += 1
+        try:
+            return self._answer(call, params)
+        finally:
+            with self._lock:
+                self._answering -= 1
+
+    def _answer(self, call: SandboxCall, params: dict[str, str]) -> Response:
         outcome = self._faults.decide(self._clock())
         for seconds in outcome.sleeps:
             self._sleep(seconds)

@@ -11,7 +11,7 @@ from affsite.aliexpress.sandbox import Sandbox
 from affsite.clock import FakeClock
 
 from .conftest import Call
-from .helpers import error_of, result_of
+from .helpers import error_of, result_of, signed
 
 CATEGORIES = "aliexpress.affiliate.category.get"
 
@@ -76,6 +76,17 @@ def test_slow_waits_on_the_injected_sleeper_then_answers(
     assert ok(call(CATEGORIES))
     assert clock() - before == 4
     assert ok(call(CATEGORIES)) and clock() - before == 4
+
+
+def test_a_call_waiting_on_a_slow_fault_is_counted_as_being_answered(clock: FakeClock) -> None:
+    seen: list[int] = []
+    sandbox = Sandbox(clock=clock, sleep=lambda _seconds: seen.append(sandbox.answering()))
+    sandbox.inject("slow", seconds=4, times=1)
+    form = signed(CATEGORIES, timestamp_ms=int(clock() * 1000))
+    with httpx.Client(transport=sandbox.transport(), base_url="https://sandbox.test") as http:
+        assert http.post("/sync", data=form).status_code == 200
+    assert seen == [1]
+    assert sandbox.answering() == 0
 
 
 def test_malformed_body_is_truncated_json(sandbox: Sandbox, call: Call) -> None:
