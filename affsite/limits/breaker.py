@@ -111,11 +111,11 @@ class CircuitBreaker:
 
         def take_probe(tx: Tx) -> bool:
             # Read again inside the transaction: a probe that failed since ``state`` was read
-            # opened the breaker again, and then there is nothing left to probe.
-            current = json_dict(tx.get(self.KEY)) or {}
-            reopened = number(current.get("open_until"))
-            if reopened and now < reopened and reopened - now <= self.max_reset_timeout:
-                return False
+            # opened the breaker again (for a pause that may look too long from this ``now``,
+            # a moment older), and then there is nothing left to probe.
+            current = number((json_dict(tx.get(self.KEY)) or {}).get("open_until"))
+            if current != open_until:
+                return not current  # closed meanwhile: call; opened again: wait
             probe = json_dict(tx.get(self.PROBE_KEY))
             if probe is not None and number(probe.get("until")) > now:
                 return False

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from affsite.cache import CacheStores
+from affsite.cache import CacheStores, Tx
 from affsite.clock import FakeClock
 from affsite.limits import CircuitBreaker, CredentialsRefused, GatewayDown, credentials_fingerprint
 from affsite.settings import Settings
@@ -48,22 +50,25 @@ def test_breaker_opens_after_k_failures_and_lets_exactly_one_probe_through(
     breaker.check("creds", "w3")
 
 
+@pytest.mark.parametrize("reset", [60.0, 600.0])  # 600: the longest pause there is
 def test_a_probe_that_failed_while_another_worker_looked_is_not_followed_by_a_second(
-    stores: CacheStores, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    stores: CacheStores, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, reset: float
 ) -> None:
-    first = CircuitBreaker(stores.ctl, clock, threshold=1, reset_timeout=60)
-    second = CircuitBreaker(stores.ctl, clock, threshold=1, reset_timeout=60)
+    first = CircuitBreaker(stores.ctl, clock, threshold=1, reset_timeout=reset)
+    second = CircuitBreaker(stores.ctl, clock, threshold=1, reset_timeout=reset)
     first.record_failure("GatewayUnavailable")
-    clock.advance(61)
-    read = second._state
+    clock.advance(reset + 1)
+    atomic, armed = stores.ctl.atomic, [True]
 
-    def read_while_the_probe_fails() -> dict[str, object]:
-        state = read()  # the pause is over ...
-        first.check("creds", "w1")  # ... and the first worker probes
-        first.record_failure("GatewayUnavailable")  # in vain: open again
-        return state
+    def first_probes_in_vain_meanwhile(operation: Callable[[Tx], object]) -> object:
+        # The second worker has seen the pause over and is about to take the probe ...
+        if armed.pop() if armed else False:
+            clock.advance(1)  # ... when the first, a moment later, takes it
+            first.check("creds", "w1")
+            first.record_failure("GatewayUnavailable")  # and fails: open again
+        return atomic(operation)
 
-    monkeypatch.setattr(second, "_state", read_while_the_probe_fails)
+    monkeypatch.setattr(stores.ctl, "atomic", first_probes_in_vain_meanwhile)
     with pytest.raises(GatewayDown):
         second.check("creds", "w2")
     assert first.status().state == "open"

@@ -62,9 +62,9 @@ class Relay:
         if listener is None:
             return
         self._stop.set()
+        _close(listener)  # at once: shutting a listening socket down also wakes its accept()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        listener.close()
         with self._lock:
             cut, self._open = self._open, set()
         for sock in cut:

@@ -175,8 +175,6 @@ def test_a_gateway_failing_mid_load_is_answered_from_stale_entries_and_probed_on
                     break
                 time.sleep(0.1)
         probed = stack.state(settle=fault.name != "slow")
-        for call in stack.sandbox.calls_snapshot()[still.calls :]:  # DEBUGPROBE
-            print("DEBUGPROBE", call.at, call.outcome, call.params.get("product_ids", "")[:40])
         assert no_trouble(probing)
         assert probed.attempts - still.attempts == 1  # exactly one probe
         if fault.reaches_gateway:
