@@ -2,8 +2,9 @@
 
 ``Affsite(instance_path=...).init_app(app)`` (or ``app.config["AFFSITE_INSTANCE"]``, or the
 ``AFFSITE_INSTANCE`` environment variable) builds a catalog on that affsite instance folder
-(its ``settings.json`` and ``AFFSITE_*`` overrides, read per request, and its ``cache/``)
-and a renderer over affsite's own box templates, and installs them where
+(its ``settings.json`` and ``AFFSITE_*`` overrides, read per request, and its ``cache/``;
+with ``AFFSITE_REDIS_URL`` the settings and the shared state in Redis, as the servers keep
+them) and a renderer over affsite's own box templates, and installs them where
 ``get_catalog()`` and ``get_renderer()`` find them. The app's templates then have the global
 ``aliexpress``, the filter ``aliexpress_shortcodes`` and the ``{% aliexpress %}`` tag.
 
@@ -22,7 +23,7 @@ from affsite import render
 from affsite.cache import open_stores
 from affsite.catalog import Catalog
 from affsite.catalog.background import ThreadRefresher
-from affsite.config import INSTANCE_ENV
+from affsite.config import INSTANCE_ENV, redis_prefix, redis_url
 from affsite.errors import AffsiteError
 from affsite.files import ensure_private_dir
 from affsite.jinja.functions import aliexpress, aliexpress_shortcodes
@@ -40,6 +41,10 @@ __all__ = ["EXTENSION_KEY", "Affsite", "InstanceNotConfigured"]
 EXTENSION_KEY = "affsite.jinja"
 INSTANCE_CONFIG = "AFFSITE_INSTANCE"  # app.config key naming the affsite instance folder
 CACHE_CONFIG = "AFFSITE_CACHE_DIR"  # app.config key: the cache folder, if not <instance>/cache
+# app.config keys (or environment variables) for the shared state of several machines: the
+# same Redis and prefix as the affsite servers, so this app shares their quota and cache.
+REDIS_CONFIG = "AFFSITE_REDIS_URL"
+REDIS_PREFIX_CONFIG = "AFFSITE_REDIS_PREFIX"
 
 
 class InstanceNotConfigured(AffsiteError, RuntimeError):
@@ -92,8 +97,17 @@ class Affsite:
             raise InstanceNotConfigured("No affsite instance folder was named.")
         instance = ensure_private_dir(Path(named).expanduser().resolve())
         cache = Path(app.config.get(CACHE_CONFIG) or instance / "cache")
+        shared = redis_url(app.config.get(REDIS_CONFIG) or os.environ.get(REDIS_CONFIG))
+        prefix = redis_prefix(
+            app.config.get(REDIS_PREFIX_CONFIG) or os.environ.get(REDIS_PREFIX_CONFIG) or "affsite"
+        )
+        settings: SettingsStore = SettingsStore(instance)
+        if shared is not None:
+            from affsite.settings.redis_store import RedisSettingsStore
+
+            settings = RedisSettingsStore.from_url(instance, shared, prefix=prefix)
         return Catalog(
-            settings=SettingsStore(instance).load,
-            stores=open_stores(cache),
+            settings=settings.load,
+            stores=open_stores(cache, redis_url=shared, redis_prefix=prefix),
             refresher=ThreadRefresher(),  # stale products renewed behind the page
         )

@@ -89,3 +89,31 @@ def test_affsite_own_app_has_the_names_and_keeps_its_catalog(tmp_path: Path) -> 
     assert f'data-product-id="{EARBUDS}"' in page and page.endswith("x")
     with app.app_context():
         assert get_catalog() is own
+
+
+def test_with_a_redis_url_it_shares_the_servers_settings_and_cache(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    from affsite.cache.redis_store import RedisStore
+    from affsite.settings.redis_store import RedisSettingsStore
+
+    # What a server of the same site saved, from its own instance folder.
+    server = RedisSettingsStore.from_url(tmp_path / "server", redis_url, prefix=redis_prefix)
+    server.save({"box_template": "compact"})
+    app = Flask("blog")
+    app.config.update(AFFSITE_REDIS_URL=redis_url, AFFSITE_REDIS_PREFIX=redis_prefix)
+    Affsite(app, instance_path=tmp_path / "blog")
+    page = page_of(app, '{{ aliexpress("' + EARBUDS + '") }}')
+    assert page.startswith('<div class="affsite affsite-compact')
+    with app.app_context():
+        catalog = get_catalog()
+        assert isinstance(catalog.stores.data, RedisStore)
+        assert isinstance(catalog.stores.ctl, RedisStore)
+        catalog.close()
+
+
+def test_a_bad_redis_url_is_refused_saying_what_to_fix(tmp_path: Path) -> None:
+    app = Flask("blog")
+    app.config["AFFSITE_REDIS_URL"] = "http://not-redis"
+    with pytest.raises(RuntimeError, match="redis"):
+        Affsite(app, instance_path=tmp_path / "blog")
