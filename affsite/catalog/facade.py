@@ -121,7 +121,12 @@ class Catalog:
             index=self._index,
             locks=FetchLocks(stores.ctl, clock, ttl=lock_ttl),
             gate=self._gate,
-            share=PublicShare(self._gate.new_products, self._index, clock),
+            share=PublicShare(
+                self._gate.new_products,
+                self._index,
+                clock,
+                refused_now=self._gate.refuses_now,
+            ),
             events=self._events,
             client_factory=client_factory,
             clock=clock,

@@ -147,7 +147,7 @@ class Lists:
         self._fetcher = fetcher
         self._entries = entries
         self._index = index
-        self._share = PublicShare(gate.new_products, index, clock)
+        self._share = PublicShare(gate.new_products, index, clock, refused_now=gate.refuses_now)
         self._lists = ListEntries(stores.data, stores.ctl)
         self._locks = FetchLocks(stores.ctl, clock)  # only to see whether a lock is held
         self._refresher = refresher or InlineRefresher()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -160,10 +160,21 @@ class Payment:
 class PublicShare:
     """The new-product allowance and the site's own products (see the module docstring)."""
 
-    def __init__(self, allowance: NewProductAllowance, index: ProductIndex, clock: Clock):
+    def __init__(
+        self,
+        allowance: NewProductAllowance,
+        index: ProductIndex,
+        clock: Clock,
+        *,
+        refused_now: Callable[[Settings], bool] = lambda settings: False,
+    ):
+        """``refused_now``: whether the shared limits would refuse a call right now (the
+        gate's ``refuses_now``). Such a call is never made, so it costs nothing from the
+        share: an outage or a spent quota does not use up the day's share."""
         self._allowance = allowance
         self._index = index
         self._clock = clock
+        self._refused_now = refused_now
 
     def site_products(self, settings: Settings, ns: str, ids: Collection[str]) -> set[str]:
         """The ids of ``ids`` that are the site's own: featured, or asked for by the site."""
@@ -186,6 +197,8 @@ class PublicShare:
         room = -len(mine) % size if riders and mine else 0
         free, rest = public[:room], public[room:]
         granted = 0
+        if rest and self._refused_now(settings):
+            return Payment(fetch=list(ids), refused=[])  # the gate refuses them, unpaid
         if rest:
             calls = math.ceil(len(rest) / size)
             granted = self._allowance.take(calls, new_product_limit(settings)) * size
@@ -193,5 +206,8 @@ class PublicShare:
 
     def take_calls(self, settings: Settings, calls: int) -> int:
         """Take up to ``calls`` calls from today's allowance (for a search list only public
-        requests asked for); how many were granted."""
+        requests asked for); how many were granted (all of them, unpaid, while the gate
+        refuses every call)."""
+        if self._refused_now(settings):
+            return calls
         return self._allowance.take(calls, new_product_limit(settings))

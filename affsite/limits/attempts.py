@@ -17,7 +17,7 @@ from affsite.aliexpress.errors import ApiCallLimit, ApiError, CredentialsError
 from affsite.cache import Store
 from affsite.clock import Clock, Sleeper
 from affsite.limits.ban import BanState
-from affsite.limits.breaker import CircuitBreaker, credentials_fingerprint
+from affsite.limits.breaker import BreakerState, CircuitBreaker, credentials_fingerprint
 from affsite.limits.quota import DailyQuota, NewProductAllowance
 from affsite.limits.rate import RateLimiter
 from affsite.limits.refusals import LimitsUnavailable
@@ -87,6 +87,20 @@ class Gate:
         # A store failure during the steps above moved the limits into this process's memory:
         # what they allowed is then unknown to the other workers, so the attempt is not made.
         self._require_shared()
+
+    def refuses_now(self, settings: Settings) -> bool:
+        """Whether an attempt for a page would be refused right now: the limits are not
+        shared, a ban or an open breaker pauses calls, or the quota pages may use is spent.
+        Reads only: nothing is charged and no probe is taken (a half-open breaker's probe may
+        still go, so it does not count as refusing).
+        """
+        if self._ctl.not_shared_reason() is not None or self.ban.active() is not None:
+            return True
+        state = self.breaker.status(credentials_fingerprint(settings)).state
+        if state in (BreakerState.OPEN, BreakerState.CREDENTIALS):
+            return True
+        limit = settings.daily_quota - min(settings.admin_reserve, settings.daily_quota)
+        return self.quota.used() >= limit
 
     def _require_shared(self) -> None:
         """:raise LimitsUnavailable: the limits are not kept where every worker sees them."""

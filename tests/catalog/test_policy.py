@@ -270,3 +270,27 @@ def test_top_up_renews_the_sites_own_products_before_public_only_ones(
     calls = [c for c in sandbox.calls_snapshot() if c.method == DETAIL]
     first, *topped_up = calls[-1].params["product_ids"].split(",")
     assert (first, set(topped_up)) == (new, set(site))
+
+
+def test_new_public_ids_cost_no_share_while_the_gateway_bans_us(
+    catalog: Catalog, sandbox: Sandbox, clock: FakeClock
+) -> None:
+    # A call the shared limits refuse is never made, so it must not use up the day's share:
+    # a long ban or outage would otherwise leave nothing for public requests afterwards.
+    sandbox.inject("rate_limit", times=1, ban_seconds=600)
+    ids = sandbox.catalog.promotable_ids()
+    first = catalog.products([ids[0]], purpose=Purpose.PUBLIC)
+    assert first[0].reason is Reason.BANNED
+    spent = catalog.stats().new_products_used
+    calls = sandbox.call_count(DETAIL)
+
+    for pid in ids[1:11]:  # new ids, each its own public request, all during the ban
+        (answer,) = catalog.products([pid], purpose=Purpose.PUBLIC)
+        assert answer.reason is Reason.BANNED
+    assert sandbox.call_count(DETAIL) == calls, "no call during the ban"
+    assert catalog.stats().new_products_used == spent, "and nothing taken from the share"
+
+    clock.advance(601)
+    (after,) = catalog.products([ids[1]], purpose=Purpose.PUBLIC)
+    assert after.available
+    assert catalog.stats().new_products_used == spent + 1

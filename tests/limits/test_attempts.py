@@ -129,6 +129,27 @@ def test_gate_opens_the_breaker_after_repeated_gateway_failures(
     assert refused.value.reason == "gateway_down"
 
 
+def test_refuses_now_says_what_an_attempt_would_meet_without_spending_anything(
+    stores: CacheStores, clock: FakeClock
+) -> None:
+    gate = gate_for(stores, clock, breaker_threshold=1, breaker_reset=60)
+    settings = Settings(daily_quota=3, admin_reserve=1, rate_limit=100)
+    assert not gate.refuses_now(settings)
+    gate.after_attempt(settings, "m", GatewayUnavailable("AliExpress answered HTTP 502"))
+    assert gate.refuses_now(settings)  # the breaker is open
+    clock.advance(61)
+    assert not gate.refuses_now(settings)  # half open: the probe may go
+    gate.before_attempt(settings, VIEW, "w")  # ... and it does: the asking took nothing
+    gate.after_attempt(settings, "m", None)
+    gate.after_attempt(settings, "m", ApiCallLimit(30))
+    assert gate.refuses_now(settings)  # banned
+    clock.advance(31)
+    assert not gate.refuses_now(settings)
+    gate.before_attempt(settings, VIEW, "w")
+    assert gate.refuses_now(settings)  # the quota pages may use is spent (one is kept)
+    assert gate.quota.used() == 2
+
+
 def test_hooks_bind_the_settings_and_the_policy(stores: CacheStores, clock: FakeClock) -> None:
     gate = gate_for(stores, clock)
     settings = Settings(daily_quota=3, admin_reserve=1, rate_limit=100)
