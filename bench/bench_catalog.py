@@ -45,17 +45,25 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from affsite.aliexpress import AliExpressClient
 from affsite.aliexpress.sandbox import Sandbox, SandboxCatalog
 from affsite.aliexpress.sandbox.endpoint import default_catalog
 from affsite.cache import CacheStores, open_stores
-from affsite.catalog import Catalog, Purpose, client_factory, facade
+from affsite.catalog import (
+    Catalog,
+    ClientFactory,
+    ClientHooks,
+    Purpose,
+    client_factory,
+    facade,
+)
 from affsite.catalog.index import ProductIndex, StoreIndex, open_product_index
 from affsite.clock import Clock, FakeClock
 from affsite.settings import Settings
@@ -203,19 +211,36 @@ def page_views(
         yield start + (n + rng.random()) * step, page
 
 
-class IndexTimer:
-    """Wall time spent inside the product index's methods (nested calls counted once), and
-    the rows it wrote: one per product in each batch of views written, one per product
-    fetched."""
+class Stopwatch:
+    """Wall time inside chosen calls, by part ("index", "gateway", ...); a call made inside
+    another timed call of the same part is counted once. Also the rows the index wrote: one
+    per product in each batch of views written, one per product fetched."""
 
-    METHODS = ("viewed", "flush", "fetched", "top_up", "due", "for_site")
+    INDEX_METHODS = ("viewed", "flush", "fetched", "top_up", "due", "for_site")
 
-    def __init__(self, index: object) -> None:
-        self.seconds = 0.0
+    def __init__(self) -> None:
+        self.seconds: defaultdict[str, float] = defaultdict(float)
         self.rows = 0
-        self._depth = 0
-        for name in self.METHODS:
-            setattr(index, name, self._timed(getattr(index, name)))
+        self._depth: Counter[str] = Counter()
+
+    def timed(self, part: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            self._depth[part] += 1
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self._depth[part] -= 1
+                if self._depth[part] == 0:
+                    self.seconds[part] += time.perf_counter() - started
+
+        return timed
+
+    def watch_index(self, index: object) -> None:
+        """Time the index's methods and count the rows it writes (its methods replaced on
+        this one object, which the catalog's parts all hold)."""
+        for name in self.INDEX_METHODS:
+            setattr(index, name, self.timed("index", getattr(index, name)))
         fetched = getattr(index, "fetched")  # noqa: B009 (any object: what the catalog holds)
         write_views = getattr(index, "_write_views", None)
 
@@ -232,18 +257,16 @@ class IndexTimer:
 
             setattr(index, "_write_views", count_views)  # noqa: B010
 
-    def _timed(self, method: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            self._depth += 1
-            started = time.perf_counter()
-            try:
-                return method(*args, **kwargs)
-            finally:
-                self._depth -= 1
-                if self._depth == 0:
-                    self.seconds += time.perf_counter() - started
+    def watch_gateway(self, factory: ClientFactory) -> ClientFactory:
+        """``factory``, its clients' product look-ups timed (the sandbox answering, the
+        client signing the call and reading the answer)."""
 
-        return timed
+        def make(settings: Settings, hooks: ClientHooks) -> AliExpressClient:
+            client = factory(settings, hooks)
+            client.product_details = self.timed("gateway", client.product_details)  # type: ignore[method-assign]
+            return client
+
+        return make
 
 
 @dataclass
@@ -255,7 +278,7 @@ class Site:
     sandbox: Sandbox
     pages: list[list[str]]
     settings: Settings
-    timer: IndexTimer
+    watch: Stopwatch
 
     def calls(self) -> int:
         return self.sandbox.call_count(DETAIL)
@@ -272,27 +295,23 @@ def open_site(
     sandbox_catalog = big_catalog(products, 0.02, seed)
     clock = FakeClock(START - DAY)
     sandbox = Sandbox(clock=clock, catalog=sandbox_catalog)
+    watch = Stopwatch()
     opener = json_index if old_index else open_product_index
     with mock.patch.object(facade, "open_product_index", opener):
         catalog = Catalog(
             settings=lambda: settings,
             stores=open_stores(folder / "cache"),
-            client_factory=client_factory(sandbox.transport()),
+            client_factory=watch.watch_gateway(client_factory(sandbox.transport())),
             clock=clock,
             sleep=clock.sleep,
             rng=random.Random(seed),
             flush_interval=300.0,
         )
+    watch.watch_index(catalog.index)
+    catalog.clicks.log.flush = watch.timed("click log", catalog.clicks.log.flush)  # type: ignore[method-assign]
     pages = max(1, products // PRODUCTS_PER_PAGE)
     ids = sandbox_catalog.ids()
-    return Site(
-        catalog,
-        clock,
-        sandbox,
-        layout(ids, pages, random.Random(seed)),
-        settings,
-        IndexTimer(catalog.index),
-    )
+    return Site(catalog, clock, sandbox, layout(ids, pages, random.Random(seed)), settings, watch)
 
 
 def warm_up(site: Site) -> None:
@@ -317,8 +336,12 @@ class Stretch:
     active: set[str] = field(default_factory=set)
     statuses: Counter[str] = field(default_factory=Counter)
     renewed: int = 0  # distinct products fetched during the stretch
-    index_seconds: float = 0.0  # of ``seconds``, inside the product index
-    index_rows: int = 0  # rows the index wrote (see ``IndexTimer``)
+    parts: dict[str, float] = field(default_factory=dict)  # of ``seconds``, by ``Stopwatch``
+    index_rows: int = 0  # rows the index wrote (see ``Stopwatch``)
+
+    @property
+    def index_seconds(self) -> float:
+        return self.parts.get("index", 0.0)
 
     def per_1000_views(self) -> float:
         return 1000 * self.seconds / self.views
@@ -333,7 +356,7 @@ class Stretch:
 def replay_views(site: Site, views: Iterator[tuple[float, int]], *, label: str) -> Stretch:
     stretch = Stretch()
     before = site.calls()
-    in_index, written = site.timer.seconds, site.timer.rows
+    parts, written = dict(site.watch.seconds), site.watch.rows
     started = time.perf_counter()
     first = None
     for at, page in views:
@@ -348,8 +371,10 @@ def replay_views(site: Site, views: Iterator[tuple[float, int]], *, label: str) 
             progress(f"{label}: {stretch.views:,} views, {time.perf_counter() - started:.0f} s")
     site.catalog.flush()
     stretch.seconds = time.perf_counter() - started
-    stretch.index_seconds = site.timer.seconds - in_index
-    stretch.index_rows = site.timer.rows - written
+    stretch.parts = {
+        part: spent - parts.get(part, 0.0) for part, spent in site.watch.seconds.items()
+    }
+    stretch.index_rows = site.watch.rows - written
     stretch.calls = site.calls() - before
     rows = site.catalog.index.rows(site.catalog.stats().namespace).values()
     stretch.renewed = sum(1 for row in rows if first is not None and row.fetched_at >= first)
@@ -622,7 +647,27 @@ def site_day_report(day: SiteDay) -> list[str]:
         f"Answers: {shares}. Memory is the whole benchmark process (the sandbox's "
         f"{day.products:,} products and the catalog): resident before the day's replay and "
         "its peak (`getrusage`).",
+        "",
+        "Where the replay's wall time went: "
+        + ", ".join(
+            f"{share(stretch, part):.0%} {words}"
+            for part, words in (
+                ("index", "in the product index"),
+                (
+                    "gateway",
+                    "in gateway calls (the sandbox answering, the client signing and reading)",
+                ),
+                ("click log", "writing the click log (clicks and views per day)"),
+            )
+        )
+        + f"; the other {1 - sum(share(stretch, part) for part in stretch.parts):.0%}: "
+        "answering from the process's memory or the data store (products decoded again), "
+        "storing fetched entries, counters, and the replay's own loop.",
     ]
+
+
+def share(stretch: Stretch, part: str) -> float:
+    return stretch.parts.get(part, 0.0) / stretch.seconds if stretch.seconds else 0.0
 
 
 def targets(
