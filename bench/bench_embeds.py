@@ -43,41 +43,46 @@ import argparse
 import base64
 import contextlib
 import dataclasses
-import http.client
 import json
 import os
 import platform
-import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import timeit
-import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from bench import _serving as serving
+from bench._serving import (
+    Answer,
+    Load,
+    Server,
+    clean_env,
+    cpu_seconds,
+    cpus,
+    fetch,
+    free_port,
+    pinned,
+    start_server,
+)
+
 # A product the sandbox has (see affsite.aliexpress.sandbox), and a few for multi-product views.
 PRODUCT = "1005004757833857"
 GRID = ["1005004757833857", "33006951782", "1005006188820412", "1005005734219905"]
 WORKERS = 1
 THREADS = 4
-CONNECTIONS = 32
 WARMUP_SECONDS = 2.0
 QUICK_WARMUP_SECONDS = 0.0  # a smoke run: the three requests that warm each route only
-START_SECONDS = 30.0
 TARGET = 0.9
 # Set by gunicorn for any app, so not part of "the same headers".
 SERVER_HEADERS = {"content-length", "date", "server", "connection", "transfer-encoding"}
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,121 +110,12 @@ def routes(grid: list[str]) -> list[Route]:
 # --- servers ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class Answer:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def fetch(base: str, path: str, timeout: float = 10.0) -> Answer:
-    parts = urllib.parse.urlsplit(base)
-    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return Answer(status=response.status, headers=response.getheaders(), body=response.read())
-    finally:
-        conn.close()
-
-
 def comparable_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(k, v) for k, v in headers if k.lower() not in SERVER_HEADERS]
 
 
-@dataclass
-class Server:
-    """A server process we started (stopped by its process id, never by name)."""
-
-    name: str
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of process ``pid`` and all its descendants, from /proc:
-    unlike requests per second, it does not depend on what else the machine runs."""
-    total = 0
-    todo = [pid]
-    for _ in range(1000):  # bounded: a server has a handful of processes
-        if not todo:
-            break
-        current = todo.pop()
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-            for task in Path(f"/proc/{current}/task").iterdir():
-                children = (task / "children").read_text().split()
-                todo.extend(int(child) for child in children)
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def pinned(command: list[str], cpu: int | None) -> list[str]:
-    if cpu is None:
-        return command
-    return ["taskset", "-c", str(cpu), *command]
-
-
-def start_server(
-    name: str, command: list[str], env: dict[str, str], port: int, folder: Path, identity: str
-) -> Server:
-    """Start ``command`` (listening on ``port``) and wait until ``/healthz`` answers with
-    ``identity`` in its body (another process on the port would not). Bounded: about 30 s."""
-    url = f"http://127.0.0.1:{port}"
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-        raise RuntimeError(f"something already listens on 127.0.0.1:{port}")
-    log = folder / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, cwd=folder, stdout=out, stderr=out)
-    server = Server(name, url, process, log)
-    (folder / f"{name}.pid").write_text(f"{process.pid}\n")
-    deadline = time.monotonic() + START_SECONDS
-    for _ in range(int(START_SECONDS / 0.1)):
-        if process.poll() is not None or time.monotonic() > deadline:
-            break
-        try:
-            answer = fetch(url, "/healthz", timeout=2)
-            if answer.status == 200 and identity.encode() in answer.body:
-                return server
-        except OSError:
-            pass
-        time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"{name} did not start:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSITE_")}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    env.update(extra)
-    return env
-
-
 def start_affsite(folder: Path, cpu: int | None) -> Server:
-    port = free_port()
-    instance = folder / "instance"
-    command = [sys.executable, "-c", "from affsite.cli import main; main()", "serve"]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS)]
-    command += ["--threads", str(THREADS)]
-    env = clean_env(AFFSITE_INSTANCE=str(instance))
-    return start_server("affsite", pinned(command, cpu), env, port, folder, '"demo_mode":true')
+    return serving.start_affsite(folder, workers=WORKERS, threads=THREADS, cpu=cpu)
 
 
 def start_baseline(folder: Path, answers: dict[str, Answer], cpu: int | None) -> Server:
@@ -291,100 +187,6 @@ def serve_baseline(spec_path: str, bind: str) -> int:
 
 
 # --- load -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class Load:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    bad: int  # non-2xx answers and socket errors
-    requests: int = 0
-    cpu_us: float = float("nan")  # the server's CPU time per request (all its processes)
-
-
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
-    if not match:
-        return float("nan")
-    value, unit = float(match[1]), match[2]
-    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-
-def wrk_load(url: str, seconds: float, cpu: int | None) -> Load:
-    command = pinned(
-        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--latency", url],
-        cpu,
-    )
-    out = subprocess.run(
-        command, capture_output=True, text=True, timeout=seconds + 60, check=True
-    ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
-    requests = int(re.search(r"(\d+) requests in", out)[1])  # type: ignore[index]
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
-    bad = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    if errors:
-        bad += sum(int(n) for n in errors.groups())
-    return Load(
-        rps=rps,
-        p50_ms=_ms(latency.get("50", "")),
-        p99_ms=_ms(latency.get("99", "")),
-        bad=bad,
-        requests=requests,
-    )
-
-
-def python_load(url: str, seconds: float, _cpu: int | None) -> Load:
-    """Keep-alive load from threads (the fallback without wrk): bounded by time and count."""
-    parts = urllib.parse.urlsplit(url)
-    path = parts.path + ("?" + parts.query if parts.query else "")
-    connections = 8
-    max_requests = 2_000_000
-    deadline = time.perf_counter() + seconds
-    latencies: list[list[float]] = [[] for _ in range(connections)]
-    bad = [0] * connections
-
-    def client(n: int) -> None:
-        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
-        try:
-            for _ in range(max_requests // connections):
-                started = time.perf_counter()
-                if started >= deadline:
-                    break
-                try:
-                    conn.request("GET", path)
-                    response = conn.getresponse()
-                    response.read()
-                    if not 200 <= response.status < 300:
-                        bad[n] += 1
-                except (OSError, http.client.HTTPException):
-                    bad[n] += 1
-                    conn.close()
-                    conn = http.client.HTTPConnection(
-                        parts.hostname or "127.0.0.1", parts.port, timeout=10
-                    )
-                latencies[n].append(time.perf_counter() - started)
-        finally:
-            conn.close()
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=seconds + 30)
-    elapsed = time.perf_counter() - started
-    every = sorted(t for part in latencies for t in part)
-    if not every:
-        return Load(rps=0.0, p50_ms=float("nan"), p99_ms=float("nan"), bad=sum(bad))
-    return Load(
-        requests=len(every),
-        rps=len(every) / elapsed,
-        p50_ms=every[len(every) // 2] * 1000,
-        p99_ms=every[min(len(every) - 1, int(len(every) * 0.99))] * 1000,
-        bad=sum(bad),
-    )
 
 
 # --- in process -------------------------------------------------------------------------------
@@ -467,14 +269,6 @@ class Result:
         return statistics.median(b.cpu_us / a.cpu_us for a, b in pairs)
 
 
-def cpus() -> tuple[int | None, int | None]:
-    """(server CPU, load CPU): 1 and 0 when taskset and two CPUs are there."""
-    available = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
-    if shutil.which("taskset") and {0, 1} <= available:
-        return 1, 0
-    return None, None
-
-
 def machine() -> str:
     model = "unknown CPU"
     with contextlib.suppress(OSError):
@@ -541,10 +335,7 @@ def servers(
 
 def measure(args: argparse.Namespace) -> tuple[list[Result], list[Route], dict[str, Any]]:
     server_cpu, load_cpu = cpus()
-    use_wrk = bool(shutil.which("wrk")) and not args.python_load
-    load = wrk_load if use_wrk else python_load
-    if not use_wrk and load_cpu is not None:
-        os.sched_setaffinity(0, {load_cpu})  # the Python load generator runs in this process
+    load, use_wrk = serving.choose_load(load_cpu, python=args.python_load)
     info = {
         "generator": wrk_version() if use_wrk else "Python keep-alive threads (no wrk)",
         "pinned": server_cpu is not None,
@@ -616,7 +407,7 @@ def report(
         else "not pinned (no taskset or fewer than two CPUs)"
     )
     load = (
-        f"`wrk -t1 -c{CONNECTIONS} -d{args.duration}s --latency`"
+        f"`wrk -t1 -c{serving.CONNECTIONS} -d{args.duration}s --latency`"
         if info["wrk"]
         else "a Python keep-alive load generator (8 connections; it saturates before the "
         "servers do, so these ratios read high)"
