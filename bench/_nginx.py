@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench._serving import free_port
+from bench._serving import free_port, free_ports
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = REPO / "deploy" / "nginx" / "affsite.conf"
@@ -185,7 +185,7 @@ def start_nginx(binary: str, folder: Path, *, upstream: str, extra_servers: str 
     prefix = folder / "nginx"
     prefix.mkdir()
     certificate, key = make_certificate(prefix)
-    plain_port, https_port, http_port = free_port(), free_port(), free_port()
+    plain_port, https_port, http_port = free_ports(3)
     cache_dir = prefix / "cache"
     site = prefix / "affsite.conf"
     site.write_text(

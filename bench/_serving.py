@@ -37,6 +37,16 @@ def free_port() -> int:
         return port
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports: held open together while they are chosen, as separate
+    ``free_port`` calls may be given the same port twice."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     """This environment without any ``AFFSITE_*`` variable (a developer's credentials must
     never reach a benchmark), with this checkout importable, plus ``extra``."""

@@ -55,7 +55,7 @@ from bench._serving import (
     descendants,
     fetch,
     fetch_url,
-    free_port,
+    free_ports,
     start_affsite,
 )
 
@@ -182,7 +182,7 @@ def stack(folder: Path, cpu: int | None, routes: list[Route]) -> Iterator[Stack]
     binary = nginx_binary()
     if binary is None:
         raise RuntimeError("nginx is not installed (Debian: apt-get install -y nginx-light)")
-    app_port, static_port = free_port(), free_port()
+    app_port, static_port = free_ports(2)
     # affsite's own answers first (recorded for the static copy), then nginx in front. As
     # docs/deploy.md says, the public address is set: answers do not depend on the Host header.
     env = {"AFFSITE_PUBLIC_URL": PUBLIC_URL, "AFFSITE_PROXY_FIX": "1"}
