@@ -265,10 +265,10 @@ def redis_url(value: object) -> str | None:
     :raise RuntimeError: not a Redis URL (the message does not repeat it: it may hold a
         password).
     """
-    from affsite.cache import check_url
-
     if value is None or value == "":
         return None
+    from affsite.cache import check_url  # loads the Redis client: only when one is named
+
     try:
         return check_url(str(value))
     except ValueError as error:

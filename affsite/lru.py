@@ -1,40 +1,86 @@
 """A small, thread-safe, bounded least-recently-used map for per-process memos.
 
 Used where redoing work per request costs more than a lookup: decoded products in the catalog,
-rendered pages in the web layer. Entries are never stale by time: callers put whatever makes
-an entry outdated (a fetch time, the settings shown) into the key or the value.
+drawn boxes and pages in the renderer, whole answers in the web layer. Entries are never stale
+by time: callers put whatever makes an entry outdated (a fetch time, the settings shown) into
+the key or the value.
+
+Every memory is bounded by a number of entries and, when its values vary in size (drawn HTML,
+answer bodies), by their bytes too: a worker's memory must not grow with the size of the site's
+catalog or with the length of its pages (``docs/benchmarks.md``, memory per worker).
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
+#: Bookkeeping per entry beyond the value itself (the ordered dict's slot and links, the key's
+#: tuple, the count of bytes): what an entry of an empty value still costs.
+ENTRY_OVERHEAD = 200
+
+
+def text_bytes(value: str | bytes) -> int:
+    """What a text or byte string occupies (a ``str`` takes 1, 2 or 4 bytes a character, as
+    its widest character needs)."""
+    return sys.getsizeof(value)
+
+
+def pairs_bytes(pairs: Iterable[tuple[str, str]]) -> int:
+    """What a tuple of header pairs occupies (each pair's tuple included)."""
+    return sum(text_bytes(name) + text_bytes(value) + 56 for name, value in pairs)
+
 
 class LRU(Generic[K, V]):
-    def __init__(self, max_entries: int) -> None:
+    """At most ``max_entries`` entries and, with ``weigh``, at most ``max_bytes`` by the sum
+    of ``weigh(value) + ENTRY_OVERHEAD``; the least recently used go first. A value heavier
+    than the whole budget is not kept."""
+
+    def __init__(
+        self,
+        max_entries: int,
+        *,
+        max_bytes: int | None = None,
+        weigh: Callable[[V], int] | None = None,
+    ) -> None:
+        if (max_bytes is None) != (weigh is None):
+            raise ValueError("max_bytes and weigh go together")
         self.max_entries = max_entries
-        self._entries: OrderedDict[K, V] = OrderedDict()
+        self.max_bytes = max_bytes
+        self._weigh = weigh
+        self._entries: OrderedDict[K, tuple[V, int]] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, key: K) -> V | None:
         with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
-            return value
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            self._entries.move_to_end(key)
+            return found[0]
 
     def put(self, key: K, value: V) -> None:
+        size = ENTRY_OVERHEAD + (self._weigh(value) if self._weigh is not None else 0)
         with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            if self.max_bytes is not None and size > self.max_bytes:
+                return
+            self._entries[key] = (value, size)
+            self._bytes += size
+            while len(self._entries) > self.max_entries or (
+                self.max_bytes is not None and self._bytes > self.max_bytes
+            ):
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._bytes -= dropped
 
     def get_or_make(self, key: K, make: Callable[[], V]) -> V:
         """The value for ``key``, made (outside the lock) and kept when missing."""
@@ -47,7 +93,14 @@ class LRU(Generic[K, V]):
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
+
+    @property
+    def bytes(self) -> int:
+        """The weighed size of what is kept (0 without ``weigh``: entries are not weighed)."""
+        with self._lock:
+            return self._bytes if self._weigh is not None else 0

@@ -14,6 +14,8 @@ process within a second that entries changed): a Redis that is down or slow stop
 calls until it answers again, as a failing disk does.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from affsite.cache.control import ControlStore
 from affsite.cache.disk import RECOVERY_INTERVAL, DiskStore, StoreSite, quarantine
 from affsite.cache.health import CacheHealth, StoreMode, describe_error
@@ -26,10 +28,32 @@ from affsite.cache.opening import (
     open_stores,
 )
 from affsite.cache.protocol import Store, StoreError, Tx
-from affsite.cache.redis_link import RedisLink, RedisUnavailable, check_url
-from affsite.cache.redis_store import RedisStore
-from affsite.cache.redis_version import SharedVersion
 from affsite.cache.value_format import JsonDisk
+
+if TYPE_CHECKING:
+    from affsite.cache.redis_link import RedisLink, RedisUnavailable, check_url
+    from affsite.cache.redis_store import RedisStore
+    from affsite.cache.redis_version import SharedVersion
+
+# Loaded when first asked for: the Redis client costs every worker memory, and a site on one
+# machine never uses it.
+_REDIS_NAMES = {
+    "RedisLink": "affsite.cache.redis_link",
+    "RedisUnavailable": "affsite.cache.redis_link",
+    "check_url": "affsite.cache.redis_link",
+    "RedisStore": "affsite.cache.redis_store",
+    "SharedVersion": "affsite.cache.redis_version",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _REDIS_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(module), name)
+
 
 __all__ = [
     "RECOVERY_INTERVAL",

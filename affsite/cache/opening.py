@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import diskcache
 
@@ -31,11 +32,12 @@ from affsite.cache.disk import DiskStore, Opener, StoreSite
 from affsite.cache.health import CacheHealth, StoreMode, describe_error
 from affsite.cache.memory import NullStore
 from affsite.cache.protocol import Store
-from affsite.cache.redis_link import RedisLink, connect, server_facts
-from affsite.cache.redis_store import REMEMBERED_VALUES, RedisStore
-from affsite.cache.redis_version import SharedVersion
 from affsite.cache.value_format import JsonDisk
 from affsite.files import ensure_private_dir, make_private_file
+
+if TYPE_CHECKING:
+    from affsite.cache.redis_link import RedisLink
+    from affsite.cache.redis_version import SharedVersion
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,13 @@ DATA_SHARDS = 4
 # Seconds a store waits for SQLite's write lock before giving up (it then counts as a failure).
 DATA_TIMEOUT = 1.0
 CONTROL_TIMEOUT = 5.0
+
+# SQLite's own memory, per connection (diskcache opens one per thread and database: a worker
+# with 4 threads holds about 25). diskcache would let each page cache grow to 32 MiB and map
+# up to 64 MiB of each file into the process; both then grow with the catalog until every
+# worker holds its own copy of the cache's hot pages. Pages read past this small cache come
+# from the system's file cache, which all workers share.
+SQLITE_SETTINGS = {"sqlite_cache_size": 64, "sqlite_mmap_size": 0}  # pages of 4 KiB; bytes
 
 _DATABASE = "cache.db"
 # SQLite creates these beside the database with the database file's mode.
@@ -72,13 +81,18 @@ def open_data_cache(path: Path) -> diskcache.FanoutCache:
         disk=JsonDisk,
         size_limit=DATA_SIZE_LIMIT,
         eviction_policy="least-recently-stored",
+        **SQLITE_SETTINGS,
     )
 
 
 def open_control_cache(path: Path) -> diskcache.Cache:
     _private_database(path)
     return diskcache.Cache(
-        str(path), timeout=CONTROL_TIMEOUT, disk=JsonDisk, eviction_policy="none"
+        str(path),
+        timeout=CONTROL_TIMEOUT,
+        disk=JsonDisk,
+        eviction_policy="none",
+        **SQLITE_SETTINGS,
     )
 
 
@@ -164,6 +178,12 @@ def open_redis_stores(
 
     :raise ValueError: ``url`` is not a Redis URL (configuration checks it before).
     """
+    # The Redis client is loaded only here: a site on one machine never pays for it (it
+    # brings asyncio with it, about 8 MB in every worker).
+    from affsite.cache.redis_link import RedisLink, connect, server_facts
+    from affsite.cache.redis_store import REMEMBERED_VALUES, RedisStore
+    from affsite.cache.redis_version import SharedVersion
+
     health = CacheHealth(backend=StoreMode.REDIS)
     link = RedisLink(connect(url), health=health, clock=clock)
     health.backend_detail = f"{link.address}, keys under {prefix}:"

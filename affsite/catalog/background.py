@@ -5,7 +5,8 @@ elsewhere. We run it in one background thread per process rather than "after the
 (``call_on_close``) because the catalog is also called from template tags, embeds and the
 CLI, not only from views, and because a sync gunicorn worker busy with a post-response gateway
 call cannot serve anyone else for up to the client's deadline. The thread needs no Flask
-context: each job carries the settings it was scheduled with and the catalog's own stores.
+context: each job reads the settings in force when it runs from the catalog's settings
+provider (a job may wait while the settings are saved) and uses the catalog's own stores.
 
 The queue is bounded and each product id is queued at most once per process; the single-flight
 locks in the control store make sure other processes do not refresh the same ids meanwhile.

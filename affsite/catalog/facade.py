@@ -117,6 +117,7 @@ class Catalog:
             stores, clock, flush_interval=flush_interval, on_flush=self.clicks.log.viewed
         )
         self._fetcher = Fetcher(
+            settings=settings,
             entries=self._entries,
             index=self._index,
             locks=FetchLocks(stores.ctl, clock, ttl=lock_ttl),

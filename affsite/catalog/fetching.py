@@ -17,12 +17,12 @@ import os
 import random
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from affsite.aliexpress import AliExpressClient, ApiError
 from affsite.catalog.answers import Failure
 from affsite.catalog.connection import ClientFactory, ClientHooks
-from affsite.catalog.entries import Entries, Entry, jitter_factor, lock_key
+from affsite.catalog.entries import Entries, Entry, jitter_factor, lock_key, namespace
 from affsite.catalog.index import ProductIndex
 from affsite.catalog.policy import (
     NEW_PRODUCT_REFUSED,
@@ -37,15 +37,17 @@ from affsite.catalog.public_json import Reason
 from affsite.catalog.stats import EventLog
 from affsite.clock import Clock, Sleeper
 from affsite.limits import CallRefused, FetchLocks, Gate
-from affsite.settings import Settings
+from affsite.settings import Settings, SettingsProvider
 
 log = logging.getLogger(__name__)
 
 # What fetching one id ends in: the entry now stored, or why there is none.
 Outcome = Entry | Failure
 
+# A result handed to waiting threads is useful for seconds (they poll for it, then read the
+# store); each holds a product's whole data, so few are kept, and none for long.
 HANDOFF_SECONDS = 60.0
-MAX_HANDOFF = 2_000
+MAX_HANDOFF = 256
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,6 +61,24 @@ class FetchContext:
     @property
     def rules(self) -> Rules:
         return self.purpose.rules
+
+    def in_force(self, settings: SettingsProvider) -> FetchContext | None:
+        """This context under the settings in force now, for work queued under it that runs
+        later (a renewal); None when those settings name another namespace.
+
+        Such work runs under the settings saved meanwhile, so that a lowered quota, new
+        credentials or a new batch size apply to it. Work for another namespace (country,
+        currency, language, tracking id, app key or gateway changed) is dropped rather than
+        moved: the old namespace's entries are never served again, and the new one's are
+        fetched, or renewed, when views ask for them under the new settings; moving the work
+        would spend calls on ids no view under those settings has asked for.
+        """
+        current = settings()
+        if current is self.settings:  # the store hands out one object until a save
+            return self
+        if namespace(current) != self.ns:
+            return None
+        return replace(self, settings=current)
 
 
 def new_owner() -> str:
@@ -84,13 +104,13 @@ class HandOff:
 
     def put(self, ns: str, pid: str, outcome: Outcome) -> None:
         now = self._clock()
+        horizon = now - HANDOFF_SECONDS
+        results = self._results
         with self._lock:
-            if len(self._results) > MAX_HANDOFF:
-                horizon = now - HANDOFF_SECONDS
-                self._results = {k: v for k, v in self._results.items() if v[1] >= horizon}
-                if len(self._results) > MAX_HANDOFF:
-                    self._results.clear()
-            self._results[(ns, pid)] = (outcome, now)
+            results.pop((ns, pid), None)  # kept in the order they were handed over
+            results[(ns, pid)] = (outcome, now)
+            while len(results) > MAX_HANDOFF or next(iter(results.values()))[1] < horizon:
+                del results[next(iter(results))]
 
     def get(self, ns: str, pid: str) -> Outcome | None:
         with self._lock:
@@ -108,6 +128,7 @@ class Fetcher:
     def __init__(
         self,
         *,
+        settings: SettingsProvider,
         entries: Entries,
         index: ProductIndex,
         locks: FetchLocks,
@@ -121,6 +142,7 @@ class Fetcher:
         error_memo_seconds: float,
         poll_interval: float,
     ) -> None:
+        self.settings = settings  # the settings in force (renewals, limits of each attempt)
         self._entries = entries
         self._index = index
         self._locks = locks
@@ -293,7 +315,9 @@ class Fetcher:
     def new_client(self, context: FetchContext, owner: str) -> AliExpressClient:
         """An API client whose every attempt passes the gate under ``context``'s rules."""
         rules = context.rules
-        before, after = self._gate.hooks(context.settings, rules.attempts, owner)
+        before, after = self._gate.hooks(
+            context.settings, rules.attempts, owner, limits=self.settings
+        )
         hooks = ClientHooks(
             before_attempt=before,
             after_attempt=after,

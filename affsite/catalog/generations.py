@@ -7,8 +7,13 @@ read under is current; see ``entries.Generation``.
 
 from __future__ import annotations
 
-from affsite.cache import CacheStores, SharedVersion
+from typing import TYPE_CHECKING
+
+from affsite.cache import CacheStores
 from affsite.catalog.entries import GENERATION_FILE, Generation, GenerationMark
+
+if TYPE_CHECKING:
+    from affsite.cache import SharedVersion
 
 
 class SharedGeneration(Generation):

@@ -42,8 +42,9 @@ INDEX_FILE = "index.sqlite3"
 _COMPANIONS = ("-wal", "-shm")
 # Seconds a writer waits for another process's write transaction before giving up.
 BUSY_TIMEOUT = 2.0
-# Pages of the per-connection page cache, in KiB when negative (SQLite's convention).
-CACHE_KIB = 8192
+# The per-connection page cache, in KiB (negative: SQLite's convention for KiB). Each worker
+# thread has its own connection; what does not fit is read from the system's file cache.
+CACHE_KIB = 1024
 # Pages the write-ahead log may hold before a commit copies them into the file (SQLite's
 # default is 1,000): a flush of views touches a few pages per product, and each copy ends
 # with a sync, so copying less often costs far less in all. The log stays under 16 MiB.
@@ -55,6 +56,7 @@ _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     f"PRAGMA cache_size=-{CACHE_KIB}",
+    "PRAGMA mmap_size=0",  # the file is read, never mapped into each worker's memory
     f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}",
 )
 _MARK_SCHEMA = f"PRAGMA user_version={SCHEMA_VERSION}"

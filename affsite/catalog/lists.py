@@ -277,7 +277,8 @@ class Lists:
         return ListAnswer.failed(query, memo) if memo is not None else None
 
     def _schedule(self, query: ProductQuery, token: str, context: FetchContext, now: float) -> None:
-        """Renew a stale list behind its answer, unless a recent failure says not yet."""
+        """Renew a stale list behind its answer, unless a recent failure says not yet; under
+        the settings in force when the renewal runs (``FetchContext.in_force``)."""
         if self._entries.failure(context.ns, token, now) is not None:
             return
         background = FetchContext(
@@ -286,7 +287,9 @@ class Lists:
         pays = not context.rules.for_site
 
         def job(_tokens: list[str]) -> None:
-            self._renew(query, token, background, pays=pays)
+            current = background.in_force(self._fetcher.settings)
+            if current is not None:
+                self._renew(query, token, current, pays=pays)
 
         runner = InlineRefresher() if context.rules.refresh_inline else self._refresher
         runner.submit(context.ns, [token], job)

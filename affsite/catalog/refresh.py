@@ -75,7 +75,9 @@ class Renewals:
 
     def schedule(self, context: FetchContext, stale: list[str]) -> None:
         """Renew ``stale`` (answered stale under ``context``) unless a recent failure says
-        not to yet; in the background unless the purpose may wait.
+        not to yet; in the background unless the purpose may wait. The renewal runs under
+        the settings in force when it runs (``FetchContext.in_force``), not those it was
+        scheduled under: it may wait in the queue while the settings are saved.
         """
         now = self._clock()
         due = [pid for pid in stale if self._entries.failure(context.ns, pid, now) is None]
@@ -87,7 +89,9 @@ class Renewals:
         for_site = context.rules.for_site
 
         def job(ids: list[str]) -> None:
-            self._fetcher.renew(background, ids, for_site=for_site)
+            current = background.in_force(self._fetcher.settings)
+            if current is not None:
+                self._fetcher.renew(current, ids, for_site=for_site)
 
         runner = InlineRefresher() if context.rules.refresh_inline else self._refresher
         runner.submit(context.ns, due, job)

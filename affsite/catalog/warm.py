@@ -19,6 +19,7 @@ object, same generation, every entry still fresh), and to count that request as 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -31,14 +32,28 @@ from affsite.catalog.public_json import Reason
 from affsite.lru import LRU
 from affsite.settings import Settings
 
-REMEMBERED_ENTRIES = 4096  # per process; about 6 kB each with the product decoded
+REMEMBERED_ENTRIES = 4096  # per process; about 2 kB each with the product decoded
 
 
 @dataclass(frozen=True, kw_only=True)
 class _Remembered:
     generation: GenerationMark | None  # when it was read; None: never answer from memory
+    # The entry's times. Its product data is kept decoded in ``fresh_answer`` and, to tell
+    # whether an entry read again is the same, as a digest: keeping the data as read too
+    # would more than double what each entry costs.
     entry: Entry
+    digest: bytes | None  # of the product data as read; None for a negative entry
     fresh_answer: ProductAnswer  # HIT (or NEGATIVE), its product decoded
+
+
+def _digest(data: Mapping[str, object] | None) -> bytes | None:
+    """A digest of product data as decoded from the store. Two reads of the same stored
+    entry decode to equal data in the same order, hence the same text; data written again
+    in another order only costs decoding it once more."""
+    if data is None:
+        return None
+    text = repr(data).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=16).digest()
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -145,7 +160,9 @@ class WarmAnswers:
         be read. The entry is remembered."""
         key = (ns, pid)
         known = self._remembered.get(key)
-        if known is not None and known.entry == entry:
+        digest = _digest(entry.data)
+        times = entry if entry.data is None else replace(entry, data=None)
+        if known is not None and known.entry == times and known.digest == digest:
             fresh_answer = known.fresh_answer
         elif entry.data is None:
             fresh_answer = ProductAnswer(
@@ -169,7 +186,10 @@ class WarmAnswers:
             or known.fresh_answer is not fresh_answer
         ):
             self._remembered.put(
-                key, _Remembered(generation=generation, entry=entry, fresh_answer=fresh_answer)
+                key,
+                _Remembered(
+                    generation=generation, entry=times, digest=digest, fresh_answer=fresh_answer
+                ),
             )
         if status == Status.HIT or fresh_answer.status == Status.NEGATIVE:
             return fresh_answer

@@ -70,19 +70,31 @@ class Gate:
         self._events = events
         self._clock = clock
 
-    def before_attempt(self, settings: Settings, policy: AttemptPolicy, owner: str) -> None:
+    def before_attempt(
+        self,
+        settings: Settings,
+        policy: AttemptPolicy,
+        owner: str,
+        *,
+        limits: Settings | None = None,
+    ) -> None:
         """:raise CallRefused: a shared limit forbids this attempt. Refusals before the quota
         count nothing; ``LimitsUnavailable`` after it may have counted (refusing is the safe
         side when the count is in doubt).
+
+        ``settings``: what the call is made with (its credentials). ``limits``: the settings
+        in force now, when they may have been saved since (None: ``settings``); the speed
+        limit, the daily quota and its admin reserve are theirs.
         """
+        limits = limits or settings
         self._require_shared()
         self.ban.check()
         self.breaker.check(credentials_fingerprint(settings), owner)
-        self.rate.acquire(settings.rate_limit, policy.max_rate_wait)
+        self.rate.acquire(limits.rate_limit, policy.max_rate_wait)
         self.ban.check()  # a ban may have started while waiting for the limiter
-        limit = settings.daily_quota
+        limit = limits.daily_quota
         if not policy.uses_reserve:
-            limit -= min(settings.admin_reserve, settings.daily_quota)
+            limit -= min(limits.admin_reserve, limits.daily_quota)
         self.quota.charge(limit)
         # A store failure during the steps above moved the limits into this process's memory:
         # what they allowed is then unknown to the other workers, so the attempt is not made.
@@ -123,12 +135,24 @@ class Gate:
             log.warning("gateway failing repeatedly: circuit breaker open")
 
     def hooks(
-        self, settings: Settings, policy: AttemptPolicy, owner: str
+        self,
+        settings: Settings,
+        policy: AttemptPolicy,
+        owner: str,
+        *,
+        limits: Callable[[], Settings] | None = None,
     ) -> tuple[Callable[[str], None], Callable[[str, ApiError | None], None]]:
-        """The two callables ``client_for`` takes, bound to ``settings`` and ``policy``."""
+        """The two callables ``client_for`` takes, bound to ``settings`` and ``policy``.
+
+        ``limits`` gives the settings in force at each attempt: a client may outlive a
+        settings save (a renewal's batches, a cron refresh, retries), and a quota lowered
+        meanwhile must stop its next attempt, not the next client's.
+        """
 
         def before(method: str) -> None:
-            self.before_attempt(settings, policy, owner)
+            self.before_attempt(
+                settings, policy, owner, limits=None if limits is None else limits()
+            )
 
         def after(method: str, error: ApiError | None) -> None:
             self.after_attempt(settings, method, error)

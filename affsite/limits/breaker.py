@@ -56,6 +56,11 @@ class CircuitBreaker:
     exactly one process gets to make a probe call: success closes the breaker, failure opens
     it again. Credential errors open it "until the settings change" (keyed by a fingerprint of
     the credentials).
+
+    Every refusal says until when not to ask again (``GatewayDown.until``): the end of the
+    pause, or, while another process holds the probe, ``probe_retry`` seconds. The probe's
+    answer ends that wait (success closes the breaker), and asking again costs no call: it is
+    refused again while the probe lasts, so only the probe reaches the gateway.
     """
 
     KEY = "breaker"
@@ -70,6 +75,7 @@ class CircuitBreaker:
         reset_timeout: float = 60.0,
         max_reset_timeout: float = 600.0,
         probe_timeout: float = 60.0,
+        probe_retry: float = 2.0,
     ) -> None:
         self._ctl = ctl
         self._clock = clock
@@ -77,6 +83,7 @@ class CircuitBreaker:
         self.reset_timeout = reset_timeout
         self.max_reset_timeout = max_reset_timeout
         self.probe_timeout = probe_timeout
+        self.probe_retry = probe_retry
 
     def _state(self) -> dict[str, Any]:
         return json_dict(self._ctl.get(self.KEY)) or {}
@@ -109,29 +116,34 @@ class CircuitBreaker:
                 until=open_until,
             )
 
-        def take_probe(tx: Tx) -> bool:
+        def take_probe(tx: Tx) -> float | None:
+            """None: this caller makes the call; else the moment to ask again."""
             # Read again inside the transaction: a probe that failed since ``state`` was read
             # opened the breaker again (for a pause that may look too long from this ``now``,
             # a moment older), and then there is nothing left to probe.
             current = number((json_dict(tx.get(self.KEY)) or {}).get("open_until"))
             if current != open_until:
-                return not current  # closed meanwhile: call; opened again: wait
+                return current or None  # opened again: wait for its end; closed: call
             probe = json_dict(tx.get(self.PROBE_KEY))
-            if probe is not None and number(probe.get("until")) > now:
-                return False
+            held_until = number(probe.get("until")) if probe is not None else 0.0
+            if held_until > now:
+                # Not the probe's whole lease: its answer usually comes within one call's
+                # deadline, and a caller told to wait that long would leave its products
+                # stale long after a successful probe closed the breaker.
+                return min(held_until, now + self.probe_retry)
             tx.set(
                 self.PROBE_KEY,
                 {"owner": owner, "until": now + self.probe_timeout},
                 expire=self.probe_timeout + SAFETY_MARGIN,
             )
-            return True
+            return None
 
         try:
-            probing = self._ctl.atomic(take_probe)
+            retry = self._ctl.atomic(take_probe)
         except StoreError:
-            probing = False
-        if not probing:
-            raise GatewayDown("another worker is testing whether AliExpress is back")
+            retry = now + self.probe_retry
+        if retry is not None:
+            raise GatewayDown("another worker is testing whether AliExpress is back", until=retry)
 
     def record_success(self) -> None:
         state = self._state()

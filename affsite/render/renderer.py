@@ -50,7 +50,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from affsite.catalog.answers import ProductAnswer
-from affsite.lru import LRU
+from affsite.lru import LRU, text_bytes
 from affsite.render.box_settings import BoxSettings
 from affsite.render.choices import BoxTemplate, Options, Page, Unavailable
 from affsite.render.view import missing_view, view_of
@@ -61,9 +61,15 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# What one process keeps of its drawings, by count and by bytes: the fragments (one product
+# drawn), whole calls (a 100-tag article makes 100) and whole pages. The answers made of
+# them are kept above (``affsite.web``), so these are only asked when an answer is not.
 MAX_FRAGMENTS = 4096
-MAX_PAGES = 2048
-MAX_CALLS = 1024  # whole calls (a 100-tag article makes 100)
+MAX_FRAGMENT_BYTES = 3 << 20
+MAX_CALLS = 1024
+MAX_CALL_BYTES = 2 << 20
+MAX_PAGES = 512
+MAX_PAGE_BYTES = 2 << 20
 STYLESHEET = "css/box.css"  # the boxes' CSS, relative to the static folder
 FRAME = "boxes/_frame.html"  # the root element around a template's products
 
@@ -89,10 +95,14 @@ class Renderer:
         self.environment = environment
         self._static = static
         self._stylesheet: str | None = None
-        self._fragments: LRU[Hashable, Markup] = LRU(max_fragments)
+        self._fragments: LRU[Hashable, Markup] = LRU(
+            max_fragments, max_bytes=MAX_FRAGMENT_BYTES, weigh=text_bytes
+        )
         self._frames: LRU[Hashable, tuple[Markup, Markup]] = LRU(256)
-        self._pages: LRU[Hashable, str] = LRU(max_pages)
-        self._calls: LRU[Hashable, _Call] = LRU(max_calls)
+        self._pages: LRU[Hashable, str] = LRU(max_pages, max_bytes=MAX_PAGE_BYTES, weigh=text_bytes)
+        self._calls: LRU[Hashable, _Call] = LRU(
+            max_calls, max_bytes=MAX_CALL_BYTES, weigh=lambda call: text_bytes(call.html)
+        )
         self._last_look: tuple[Settings, BoxSettings] | None = None
 
     def products(

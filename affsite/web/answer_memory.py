@@ -44,14 +44,15 @@ from werkzeug.wrappers import Response
 
 from affsite.catalog import ProductAnswer
 from affsite.catalog.warm import WarmTicket
-from affsite.lru import LRU
+from affsite.lru import LRU, pairs_bytes
 from affsite.settings import Settings
 from affsite.web.fast_path import TICKET
 from affsite.web.public_cache import not_modified
 
-__all__ = ["MAX_ANSWERS", "AnswerMemory", "answer_memory", "remembered"]
+__all__ = ["MAX_ANSWERS", "MAX_ANSWER_BYTES", "AnswerMemory", "answer_memory", "remembered"]
 
-MAX_ANSWERS = 1024  # complete answers kept per process (a few kB each)
+MAX_ANSWERS = 1024  # complete answers kept per process
+MAX_ANSWER_BYTES = 4 << 20  # and their bodies and headers, in bytes
 EXTENSION_KEY = "affsite.web.answer_memory"
 # Set by the WSGI server or recomputed from the body: never part of what is kept.
 _NOT_KEPT = frozenset({"content-length", "date", "server", "set-cookie"})
@@ -70,7 +71,9 @@ class AnswerMemory:
     """A bounded memory of complete ``200`` answers (see the module doc). Thread-safe."""
 
     def __init__(self, max_entries: int = MAX_ANSWERS) -> None:
-        self._kept: LRU[Hashable, _Kept] = LRU(max_entries)
+        self._kept: LRU[Hashable, _Kept] = LRU(
+            max_entries, max_bytes=MAX_ANSWER_BYTES, weigh=_weigh
+        )
 
     def respond(
         self,
@@ -121,6 +124,10 @@ class AnswerMemory:
 
     def __len__(self) -> int:
         return len(self._kept)
+
+
+def _weigh(kept: _Kept) -> int:
+    return len(kept.body) + pairs_bytes(kept.headers) + 8 * len(kept.answers)
 
 
 def _same(kept: _Kept, settings: Settings, answers: Sequence[ProductAnswer]) -> bool:

@@ -43,7 +43,7 @@ from werkzeug.http import parse_etags
 
 from affsite.catalog import EXTENSION_KEY as CATALOG_KEY
 from affsite.catalog.warm import WarmTicket
-from affsite.lru import LRU
+from affsite.lru import LRU, pairs_bytes
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXTENSION_KEY",
     "MAX_ANSWERS",
+    "MAX_ANSWER_BYTES",
     "PLAIN_QUERY",
     "TICKET",
     "FastPath",
@@ -63,7 +64,8 @@ log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "affsite.web.fast_path"
 TICKET = "affsite.web.fast_path.ticket"  # WSGI environment: the ticket the answer stands on
-MAX_ANSWERS = 1024  # requests whose answers are kept per process (a few kB each)
+MAX_ANSWERS = 1024  # requests whose answers are kept per process
+MAX_ANSWER_BYTES = 4 << 20  # and their bodies and headers, in bytes
 _METHODS = frozenset({"GET", "HEAD"})
 # The query parameters of answers that stand on products alone (``affsite.web.box_query``).
 PLAIN_QUERY = frozenset({"ids", "template", "theme", "field"})
@@ -118,7 +120,9 @@ class FastPath:
         self.app = app
         self.full = full
         self.enabled = True
-        self._kept: LRU[tuple[Any, ...], _Kept] = LRU(max_answers)
+        self._kept: LRU[tuple[Any, ...], _Kept] = LRU(
+            max_answers, max_bytes=MAX_ANSWER_BYTES, weigh=_weigh
+        )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if not self.enabled or environ.get("REQUEST_METHOD") not in _METHODS:
@@ -190,6 +194,14 @@ class FastPath:
         else:
             other = same.ok if same is not None else None
             self._kept.put(key, _Kept(etag=etag, ok=other, not_modified=answer))
+
+
+def _weigh(kept: _Kept) -> int:
+    return sum(
+        len(answer.body) + pairs_bytes(answer.headers)
+        for answer in (kept.ok, kept.not_modified)
+        if answer is not None
+    )
 
 
 def _plain(query: str) -> bool:

@@ -15,7 +15,9 @@ import pytest
 from affsite.aliexpress.sandbox import Sandbox
 from affsite.cache import open_stores
 from affsite.catalog import Catalog, ProductAnswer, Purpose, Reason, Status
+from affsite.catalog.answers import Failure
 from affsite.catalog.entries import lock_key, namespace
+from affsite.catalog.fetching import HANDOFF_SECONDS, MAX_HANDOFF, HandOff
 from affsite.clock import FakeClock
 
 from .conftest import DETAIL, MakeCatalog
@@ -194,3 +196,22 @@ def test_a_batch_that_fails_unlocks_every_id_it_carried_and_remembers_only_the_a
     assert all(catalog.stores.ctl.get(lock_key(ns, pid)) is None for pid in promotable[:4])
     # The ids that only topped the batch up keep their entries, fresh and without a memo.
     assert statuses(catalog.products(promotable[:3], purpose=Purpose.PAGE)) == {Status.HIT}
+
+
+def test_results_handed_to_waiting_threads_are_few_and_short_lived() -> None:
+    # Each result holds a product's whole data: a worker that fetched thousands of products
+    # must not keep them all for its waiters.
+    clock = FakeClock()
+    handoff = HandOff(clock)
+    outcome = Failure(reason=Reason.GATEWAY_DOWN)
+    for n in range(MAX_HANDOFF + 50):
+        handoff.put("ns", str(n), outcome)
+    assert handoff.get("ns", "0") is None
+    assert handoff.get("ns", str(MAX_HANDOFF + 49)) is outcome
+    assert sum(handoff.get("ns", str(n)) is not None for n in range(MAX_HANDOFF + 50)) == (
+        MAX_HANDOFF
+    )
+    clock.advance(HANDOFF_SECONDS + 1)
+    handoff.put("ns", "late", outcome)
+    assert handoff.get("ns", str(MAX_HANDOFF + 49)) is None
+    assert handoff.get("ns", "late") is outcome

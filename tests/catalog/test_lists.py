@@ -146,6 +146,29 @@ def test_a_failed_renewal_keeps_serving_the_stale_list_until_its_limit(
     assert one(catalog, USB, Purpose.PAGE).status is Status.MISS
 
 
+@pytest.mark.parametrize("change", ["quota", "country"])
+def test_a_queued_list_renewal_runs_under_the_settings_saved_since(
+    make_catalog: MakeCatalog,
+    sandbox: Sandbox,
+    settings: SettingsBox,
+    clock: FakeClock,
+    change: str,
+) -> None:
+    refresher = Deferred()
+    catalog = make_catalog(refresher=refresher)
+    one(catalog, USB, Purpose.PAGE)
+    clock.advance(settings.value.list_ttl + 60)
+    assert one(catalog, USB, Purpose.PAGE).status is Status.STALE
+    if change == "quota":  # the owner: no more calls today
+        settings.save(daily_quota=catalog.quota().used, admin_reserve=0)
+    else:  # another country's list: the old one is never shown again
+        settings.save(country="DE")
+
+    refresher.run()
+
+    assert searches(sandbox) == 1
+
+
 @pytest.mark.parametrize("limit", ["quota", "ban"])
 def test_no_call_when_a_shared_limit_refuses(
     catalog: Catalog, sandbox: Sandbox, settings: SettingsBox, clock: FakeClock, limit: str

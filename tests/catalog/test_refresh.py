@@ -184,3 +184,143 @@ def test_refresh_without_usable_settings_says_so(
     report = catalog.refresh(budget=3)
 
     assert (report.calls, report.stopped) == (0, Reason.NOT_CONFIGURED)
+
+
+# --- renewals run under the settings in force when they run --------------------------------
+
+
+class Deferred:
+    """A refresher that keeps jobs until the test runs them (a background thread, paused)."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[list[str], Callable[[list[str]], None]]] = []
+
+    def submit(self, group: str, ids: list[str], job: Callable[[list[str]], None]) -> bool:
+        self.jobs.append((list(ids), job))
+        return True
+
+    def run(self) -> None:
+        jobs, self.jobs = self.jobs, []
+        for ids, job in jobs:
+            job(ids)
+
+    def close(self, timeout: float = 5.0) -> None:
+        return None
+
+
+def queued_renewal(
+    make_catalog: MakeCatalog, clock: FakeClock, ids: list[str]
+) -> tuple[Catalog, Deferred]:
+    """A catalog whose stale ``ids`` were answered and whose renewal waits in the queue."""
+    refresher = Deferred()
+    catalog = make_catalog(refresher=refresher)
+    catalog.products(ids, purpose=Purpose.PAGE)
+    clock.advance(1.2 * DAY)
+    assert statuses(catalog.products(ids, purpose=Purpose.PAGE)) == {Status.STALE}
+    assert len(refresher.jobs) == 1
+    return catalog, refresher
+
+
+def test_a_queued_renewal_makes_no_call_past_a_quota_lowered_since(
+    make_catalog: MakeCatalog,
+    sandbox: Sandbox,
+    settings: SettingsBox,
+    clock: FakeClock,
+    promotable: list[str],
+) -> None:
+    catalog, refresher = queued_renewal(make_catalog, clock, promotable[:3])
+    used = catalog.quota().used
+    settings.save(daily_quota=used, admin_reserve=0)  # the owner: no more calls today
+
+    refresher.run()
+
+    assert sandbox.call_count(DETAIL) == 1
+    assert catalog.quota().used == used
+    assert statuses(catalog.products(promotable[:3], purpose=Purpose.PAGE)) == {Status.STALE}
+
+
+def test_a_queued_renewal_runs_under_the_settings_saved_since(
+    make_catalog: MakeCatalog,
+    sandbox: Sandbox,
+    settings: SettingsBox,
+    clock: FakeClock,
+    promotable: list[str],
+) -> None:
+    catalog, refresher = queued_renewal(make_catalog, clock, promotable[:3])
+    settings.save(cache_ttl=3 * DAY)
+
+    refresher.run()
+
+    assert sandbox.call_count(DETAIL) == 2
+    clock.advance(2 * DAY)  # stale by then under the lifetime it was queued with
+    assert statuses(catalog.products(promotable[:3], purpose=Purpose.PAGE)) == {Status.HIT}
+
+
+def test_a_queued_renewal_is_dropped_when_the_settings_name_other_products(
+    make_catalog: MakeCatalog,
+    sandbox: Sandbox,
+    settings: SettingsBox,
+    clock: FakeClock,
+    promotable: list[str],
+) -> None:
+    catalog, refresher = queued_renewal(make_catalog, clock, promotable[:3])
+    settings.save(country="DE")  # prices and links for another country: other entries
+
+    refresher.run()
+
+    assert sandbox.call_count(DETAIL) == 1, "no call for entries no page shows any more"
+    answers = catalog.products(promotable[:3], purpose=Purpose.PAGE)
+    assert statuses(answers) == {Status.MISS}  # the new country's own, fetched when asked
+    assert sandbox.call_count(DETAIL) == 2
+
+
+def test_a_quota_lowered_while_the_cron_refresh_runs_stops_its_next_call(
+    catalog: Catalog,
+    sandbox: Sandbox,
+    settings: SettingsBox,
+    clock: FakeClock,
+    promotable: list[str],
+) -> None:
+    settings.save(batch_size=5)
+    catalog.products(promotable[:15], purpose=Purpose.PAGE)
+    clock.advance(0.9 * DAY)
+    calls = sandbox.call_count(DETAIL)
+
+    def owner_lowers_the_quota(handled: int) -> None:
+        settings.save(daily_quota=catalog.quota().used, admin_reserve=0)
+
+    report = catalog.refresh(budget=10, progress=owner_lowers_the_quota)
+
+    assert report.stopped is Reason.QUOTA_EXHAUSTED
+    assert sandbox.call_count(DETAIL) == calls + 1
+    assert catalog.quota().used == settings.value.daily_quota
+
+
+# --- the breaker's probe -------------------------------------------------------------------
+
+
+def test_a_renewal_refused_while_another_worker_probes_runs_seconds_after_the_probe(
+    make_catalog: MakeCatalog,
+    sandbox: Sandbox,
+    clock: FakeClock,
+    promotable: list[str],
+) -> None:
+    prober, worker = make_catalog(breaker_threshold=1), make_catalog(breaker_threshold=1)
+    ids = promotable[:3]
+    worker.products(ids, purpose=Purpose.PAGE)
+    clock.advance(1.2 * DAY)
+    prober.gate.breaker.record_failure("GatewayUnavailable")  # calls pause for a minute
+    clock.advance(61)
+    prober.gate.breaker.check("credentials", "prober")  # its probe call is under way
+    calls = sandbox.call_count(DETAIL)
+
+    for _ in range(3):  # the renewal behind each answer is refused: only the probe calls
+        assert statuses(worker.products(ids, purpose=Purpose.PAGE)) == {Status.STALE}
+        clock.advance(3)
+    assert sandbox.call_count(DETAIL) == calls
+
+    prober.gate.breaker.record_success()  # the probe answered: AliExpress is back
+    clock.advance(3)
+    assert statuses(worker.products(ids, purpose=Purpose.PAGE)) == {Status.STALE}
+    assert sandbox.call_count(DETAIL) == calls + 1, "renewed behind that answer"
+    assert statuses(worker.products(ids, purpose=Purpose.PAGE)) == {Status.HIT}

@@ -162,6 +162,19 @@ def test_hooks_bind_the_settings_and_the_policy(stores: CacheStores, clock: Fake
     assert gate.quota.used() == 2
 
 
+def test_each_attempt_keeps_the_limits_in_force_then(stores: CacheStores, clock: FakeClock) -> None:
+    """A client outlives a settings save (a renewal's batches, a cron refresh): a quota lowered
+    meanwhile stops its next attempt."""
+    gate = gate_for(stores, clock)
+    in_force = [Settings(daily_quota=100, admin_reserve=0, rate_limit=100)]
+    before, _ = gate.hooks(in_force[0], VIEW, "w", limits=lambda: in_force[0])
+    before("m")
+    in_force[0] = Settings(daily_quota=1, admin_reserve=0, rate_limit=100)
+    with pytest.raises(QuotaExhausted):
+        before("m")
+    assert gate.quota.used() == 1
+
+
 # --- the limits cannot be shared: no attempt at all (issue 8, row 9) --------------------------
 
 

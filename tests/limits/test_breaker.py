@@ -50,6 +50,26 @@ def test_breaker_opens_after_k_failures_and_lets_exactly_one_probe_through(
     breaker.check("creds", "w3")
 
 
+def test_a_worker_refused_for_anothers_probe_may_ask_again_within_seconds(
+    stores: CacheStores, clock: FakeClock
+) -> None:
+    breaker = CircuitBreaker(stores.ctl, clock, threshold=1, reset_timeout=60)
+    breaker.record_failure("GatewayUnavailable")
+    with pytest.raises(GatewayDown) as paused:
+        breaker.check("creds", "w2")
+    assert paused.value.until == clock() + 60  # the pause: until its end
+
+    clock.advance(61)
+    breaker.check("creds", "w1")  # w1 is the probe
+    with pytest.raises(GatewayDown) as waiting:
+        breaker.check("creds", "w2")
+    assert waiting.value.until is not None and waiting.value.until <= clock() + 5
+    breaker.record_failure("GatewayUnavailable")  # the probe failed: a longer pause
+    with pytest.raises(GatewayDown) as again:
+        breaker.check("creds", "w2")
+    assert again.value.until == clock() + 120
+
+
 @pytest.mark.parametrize("reset", [60.0, 600.0])  # 600: the longest pause there is
 def test_a_probe_that_failed_while_another_worker_looked_is_not_followed_by_a_second(
     stores: CacheStores, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, reset: float

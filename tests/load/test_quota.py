@@ -111,8 +111,8 @@ def test_a_quota_spent_mid_load_stops_every_call_and_answers_with_fallbacks(
     assert saved["status"] == 303
     assert onset.count(200, 400) == onset.sent and not onset.errors and onset.problems == []
     assert spent.stats["quota"]["limit"] == quota
-    # Spent. Beyond it only by renewals already under way when it was saved: they carry the
-    # settings they were scheduled with (none when the site was quiet then, as is usual).
+    # Spent. Beyond it only by attempts already past the quota check when it was saved: every
+    # attempt, queued renewals' too, is held to the quota in force when it starts.
     assert quota <= spent.attempts <= quota + IN_FLIGHT
     assert spent.calls - before.calls == spent.attempts - before.attempts
     assert after.count(200, 400) == after.sent and not after.errors and after.problems == []
