@@ -54,33 +54,39 @@ class LRU(Generic[K, V]):
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._weigh = weigh
-        self._entries: OrderedDict[K, tuple[V, int]] = OrderedDict()
+        self._entries: OrderedDict[K, V] = OrderedDict()
+        # Only a memory bounded by bytes keeps each entry's weight (most entries are not).
+        self._sizes: dict[K, int] | None = {} if weigh is not None else None
         self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, key: K) -> V | None:
         with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                return None
-            self._entries.move_to_end(key)
-            return found[0]
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
 
     def put(self, key: K, value: V) -> None:
-        size = ENTRY_OVERHEAD + (self._weigh(value) if self._weigh is not None else 0)
+        sizes = self._sizes
+        size = ENTRY_OVERHEAD + self._weigh(value) if self._weigh is not None else 0
         with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= old[1]
-            if self.max_bytes is not None and size > self.max_bytes:
-                return
-            self._entries[key] = (value, size)
-            self._bytes += size
-            while len(self._entries) > self.max_entries or (
+            entries = self._entries
+            if sizes is not None:
+                self._bytes -= sizes.pop(key, 0)
+                if self.max_bytes is not None and size > self.max_bytes:
+                    entries.pop(key, None)
+                    return
+                sizes[key] = size
+                self._bytes += size
+            entries[key] = value
+            entries.move_to_end(key)
+            while len(entries) > self.max_entries or (
                 self.max_bytes is not None and self._bytes > self.max_bytes
             ):
-                _, (_, dropped) = self._entries.popitem(last=False)
-                self._bytes -= dropped
+                dropped, _ = entries.popitem(last=False)
+                if sizes is not None:
+                    self._bytes -= sizes.pop(dropped)
 
     def get_or_make(self, key: K, make: Callable[[], V]) -> V:
         """The value for ``key``, made (outside the lock) and kept when missing."""
@@ -93,6 +99,8 @@ class LRU(Generic[K, V]):
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            if self._sizes is not None:
+                self._sizes.clear()
             self._bytes = 0
 
     def __len__(self) -> int:

@@ -71,7 +71,7 @@ def _images(main: Any, others: Any, media_base_url: str | None) -> tuple[str, ..
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Money:
     """An amount in a currency. Amounts are Decimal, never float."""
 
@@ -129,7 +129,7 @@ _STORED_CHECKS: Final[Mapping[str, Callable[[Any], Any]]] = MappingProxyType(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Product:
     """One AliExpress product as the Affiliate API describes it (any field but ``id`` may be
     None). ``id`` is the global product id as a string of digits."""

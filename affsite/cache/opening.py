@@ -52,7 +52,7 @@ CONTROL_TIMEOUT = 5.0
 # up to 64 MiB of each file into the process; both then grow with the catalog until every
 # worker holds its own copy of the cache's hot pages. Pages read past this small cache come
 # from the system's file cache, which all workers share.
-SQLITE_SETTINGS = {"sqlite_cache_size": 64, "sqlite_mmap_size": 0}  # pages of 4 KiB; bytes
+SQLITE_SETTINGS = {"sqlite_cache_size": 16, "sqlite_mmap_size": 0}  # pages of 4 KiB; bytes
 
 _DATABASE = "cache.db"
 # SQLite creates these beside the database with the database file's mode.

@@ -43,7 +43,7 @@ STATUS_SEVERITY: Mapping[Status, int] = MappingProxyType(
 )
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ProductAnswer:
     """What the catalog knows about one id. ``product`` is None unless the status is HIT,
     MISS or STALE; ``reason`` says why when there is no product.
@@ -88,7 +88,7 @@ def aggregate_status(answers: Sequence[ProductAnswer]) -> Status:
     return max(statuses, key=STATUS_SEVERITY.__getitem__, default=Status.HIT)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Failure:
     """A fetch of one id that produced no entry: the reason, and what to tell the owner."""
 

@@ -44,7 +44,7 @@ _COMPANIONS = ("-wal", "-shm")
 BUSY_TIMEOUT = 2.0
 # The per-connection page cache, in KiB (negative: SQLite's convention for KiB). Each worker
 # thread has its own connection; what does not fit is read from the system's file cache.
-CACHE_KIB = 1024
+CACHE_KIB = 256
 # Pages the write-ahead log may hold before a commit copies them into the file (SQLite's
 # default is 1,000): a flush of views touches a few pages per product, and each copy ends
 # with a sync, so copying less often costs far less in all. The log stays under 16 MiB.

@@ -32,10 +32,10 @@ from affsite.catalog.public_json import Reason
 from affsite.lru import LRU
 from affsite.settings import Settings
 
-REMEMBERED_ENTRIES = 4096  # per process; about 2 kB each with the product decoded
+REMEMBERED_ENTRIES = 1024  # per process; under 3 kB each with the product decoded
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class _Remembered:
     generation: GenerationMark | None  # when it was read; None: never answer from memory
     # The entry's times. Its product data is kept decoded in ``fresh_answer`` and, to tell
@@ -56,7 +56,7 @@ def _digest(data: Mapping[str, object] | None) -> bytes | None:
     return hashlib.blake2b(text, digest_size=16).digest()
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False, slots=True)
 class WarmTicket:
     """A request the catalog answered wholly from memory, and how it counted it (see the module
     doc). Compared by identity: each request gets its own."""

@@ -98,6 +98,9 @@ def serve_command(
     them, so slow clients cannot stall it)."""
     from gunicorn.app.base import BaseApplication
 
+    from affsite.cli.malloc_arenas import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before any thread: the workers forked later inherit it
     _configure_logging()
     # Created once before forking: writes the secret key and applies AFFSITE_ADMIN_PASSWORD
     # exactly once, and shows configuration problems before any worker starts.

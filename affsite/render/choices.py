@@ -203,7 +203,7 @@ def site_root(root: str) -> str:
     return root
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Options:
     """Choices that change a drawn box, besides the template.
 

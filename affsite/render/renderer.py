@@ -64,12 +64,12 @@ T = TypeVar("T")
 # What one process keeps of its drawings, by count and by bytes: the fragments (one product
 # drawn), whole calls (a 100-tag article makes 100) and whole pages. The answers made of
 # them are kept above (``affsite.web``), so these are only asked when an answer is not.
-MAX_FRAGMENTS = 4096
-MAX_FRAGMENT_BYTES = 3 << 20
+MAX_FRAGMENTS = 2048
+MAX_FRAGMENT_BYTES = 2 << 20
 MAX_CALLS = 1024
-MAX_CALL_BYTES = 2 << 20
-MAX_PAGES = 512
-MAX_PAGE_BYTES = 2 << 20
+MAX_CALL_BYTES = 1 << 20
+MAX_PAGES = 64
+MAX_PAGE_BYTES = 512 << 10
 STYLESHEET = "css/box.css"  # the boxes' CSS, relative to the static folder
 FRAME = "boxes/_frame.html"  # the root element around a template's products
 

@@ -44,7 +44,7 @@ class BadBoxQuery(ValueError):
         self.fix = fix
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class BoxQuery:
     """A request to draw products, every part checked.
 
@@ -155,8 +155,8 @@ def choice(text: str, name: str, kind: type[E]) -> E:
         raise BadBoxQuery(f"unknown {name}", f"Use one of: {allowed}.") from None
 
 
-_QUERIES: LRU[tuple[bytes, BoxTemplate | None], BoxQuery] = LRU(4096)
-_IDS: LRU[bytes, tuple[tuple[str, ...], tuple[str | None, ...]]] = LRU(4096)
+_QUERIES: LRU[tuple[bytes, BoxTemplate | None], BoxQuery] = LRU(1024)
+_IDS: LRU[bytes, tuple[tuple[str, ...], tuple[str | None, ...]]] = LRU(1024)
 
 
 def request_ids() -> tuple[tuple[str, ...], tuple[str | None, ...]]:

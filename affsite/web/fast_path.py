@@ -64,8 +64,8 @@ log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "affsite.web.fast_path"
 TICKET = "affsite.web.fast_path.ticket"  # WSGI environment: the ticket the answer stands on
-MAX_ANSWERS = 1024  # requests whose answers are kept per process
-MAX_ANSWER_BYTES = 4 << 20  # and their bodies and headers, in bytes
+MAX_ANSWERS = 512  # requests whose answers are kept per process
+MAX_ANSWER_BYTES = 2 << 20  # and their bodies and headers, in bytes
 _METHODS = frozenset({"GET", "HEAD"})
 # The query parameters of answers that stand on products alone (``affsite.web.box_query``).
 PLAIN_QUERY = frozenset({"ids", "template", "theme", "field"})
@@ -84,7 +84,7 @@ _REQUEST_PARTS = (
 Headers = tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class _Answer:
     ticket: WarmTicket
     status: str  # "200 OK", as Flask gave it to the server
@@ -92,7 +92,7 @@ class _Answer:
     body: bytes
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class _Kept:
     etag: str | None  # the answer's entity tag, without quotes
     ok: _Answer | None  # the 200
