@@ -141,12 +141,17 @@ def cpu_seconds(pid: int) -> float:
 def memory_kib(pid: int) -> dict[str, int]:
     """``VmRSS`` (resident memory, shared pages included), ``RssAnon`` (the process's own
     heap and stacks) and ``RssFile`` of ``pid``, in KiB, from /proc/<pid>/status."""
-    wanted = ("VmRSS", "RssAnon", "RssFile")
+    wanted = ("VmRSS", "RssAnon", "RssFile", "Pss", "Private_Clean", "Private_Dirty")
     values = dict.fromkeys(wanted, 0)
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, rest = line.partition(":")
-        if name in wanted:
-            values[name] = int(rest.split()[0])
+    for source in ("status", "smaps_rollup"):
+        try:
+            text = Path(f"/proc/{pid}/{source}").read_text()
+        except OSError:  # smaps_rollup: Linux 4.14 and later
+            continue
+        for line in text.splitlines():
+            name, _, rest = line.partition(":")
+            if name in wanted and rest.split():
+                values[name] = int(rest.split()[0])
     return values
 
 

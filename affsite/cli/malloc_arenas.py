@@ -15,7 +15,7 @@ import ctypes.util
 import os
 import sys
 
-ARENAS = 2
+ARENAS = 1
 _M_ARENA_MAX = -8  # mallopt's parameter number (glibc's malloc.h)
 
 

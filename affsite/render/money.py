@@ -82,7 +82,7 @@ def format_money(amount: object, currency: object, language: str = "EN") -> str 
 # Pages show the same few prices again and again; Babel's formatting is the costly part of
 # drawing a box, so each (amount, currency, language) is formatted once per process. Only
 # checked, bounded amounts reach this memo (a signalling NaN could not even be hashed).
-@functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=1024)
 def _format(amount: Decimal, currency: str, language: str) -> str:
     try:
         return format_currency(amount, currency, locale=locale_for(language))

@@ -65,11 +65,11 @@ T = TypeVar("T")
 # drawn), whole calls (a 100-tag article makes 100) and whole pages. The answers made of
 # them are kept above (``affsite.web``), so these are only asked when an answer is not.
 MAX_FRAGMENTS = 2048
-MAX_FRAGMENT_BYTES = 2 << 20
+MAX_FRAGMENT_BYTES = 1 << 20
 MAX_CALLS = 1024
 MAX_CALL_BYTES = 1 << 20
-MAX_PAGES = 64
-MAX_PAGE_BYTES = 512 << 10
+MAX_PAGES = 32
+MAX_PAGE_BYTES = 256 << 10
 STYLESHEET = "css/box.css"  # the boxes' CSS, relative to the static folder
 FRAME = "boxes/_frame.html"  # the root element around a template's products
 

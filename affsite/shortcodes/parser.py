@@ -86,12 +86,12 @@ def parse(text: str, tags: Sequence[str] = TAGS, *, html: bool = True) -> list[S
 
 
 MAX_REMEMBERED_TEXT = 64 * 1024
-"""Texts up to this many characters are parsed once per process (the last 16 of them, a few
-megabytes at most): a site expands the same articles on every page view. Segments are frozen,
+"""Texts up to this many characters are parsed once per process (the last 8 of them, a
+megabyte or two at most): a site expands the same articles on every page view. Segments are frozen,
 so sharing them is safe."""
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=8)
 def _remembered(text: str, tags: tuple[str, ...], html: bool) -> tuple[Segment, ...]:
     return tuple(_parse(text, tags, html))
 

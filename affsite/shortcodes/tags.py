@@ -171,7 +171,7 @@ def interpret(shortcode: Shortcode, resolve: Resolver | None = None) -> Request 
     return request
 
 
-REMEMBERED_TAGS = 1024  # requests kept per process (a few hundred bytes each)
+REMEMBERED_TAGS = 512  # requests kept per process (a few hundred bytes each)
 _MAX_REMEMBERED_SOURCE = 2000  # longer tags (long link texts) are read afresh
 _READ: LRU[Hashable, Request] = LRU(REMEMBERED_TAGS)
 

@@ -52,7 +52,7 @@ from affsite.web.public_cache import not_modified
 __all__ = ["MAX_ANSWERS", "MAX_ANSWER_BYTES", "AnswerMemory", "answer_memory", "remembered"]
 
 MAX_ANSWERS = 512  # complete answers kept per process
-MAX_ANSWER_BYTES = 1 << 20  # and their bodies and headers, in bytes
+MAX_ANSWER_BYTES = 512 << 10  # and their bodies and headers, in bytes
 EXTENSION_KEY = "affsite.web.answer_memory"
 # Set by the WSGI server or recomputed from the body: never part of what is kept.
 _NOT_KEPT = frozenset({"content-length", "date", "server", "set-cookie"})

@@ -155,8 +155,8 @@ def choice(text: str, name: str, kind: type[E]) -> E:
         raise BadBoxQuery(f"unknown {name}", f"Use one of: {allowed}.") from None
 
 
-_QUERIES: LRU[tuple[bytes, BoxTemplate | None], BoxQuery] = LRU(1024)
-_IDS: LRU[bytes, tuple[tuple[str, ...], tuple[str | None, ...]]] = LRU(1024)
+_QUERIES: LRU[tuple[bytes, BoxTemplate | None], BoxQuery] = LRU(512)
+_IDS: LRU[bytes, tuple[tuple[str, ...], tuple[str | None, ...]]] = LRU(512)
 
 
 def request_ids() -> tuple[tuple[str, ...], tuple[str | None, ...]]:

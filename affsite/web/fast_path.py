@@ -65,7 +65,7 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "affsite.web.fast_path"
 TICKET = "affsite.web.fast_path.ticket"  # WSGI environment: the ticket the answer stands on
 MAX_ANSWERS = 512  # requests whose answers are kept per process
-MAX_ANSWER_BYTES = 2 << 20  # and their bodies and headers, in bytes
+MAX_ANSWER_BYTES = 1 << 20  # and their bodies and headers, in bytes
 _METHODS = frozenset({"GET", "HEAD"})
 # The query parameters of answers that stand on products alone (``affsite.web.box_query``).
 PLAIN_QUERY = frozenset({"ids", "template", "theme", "field"})
