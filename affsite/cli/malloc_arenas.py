@@ -1,11 +1,11 @@
-"""Fewer C heaps per worker: each of a worker's threads would otherwise get a heap of its own.
+"""One C heap per worker: each of a worker's threads would otherwise get a heap of its own.
 
 glibc gives threads that allocate at the same moment separate heaps ("arenas", up to eight per
 CPU). A worker's threads draw pages and answers whose sizes vary, and each heap keeps the holes
 they leave, so a threaded worker's resident memory grows with its thread count long after its
-own memories are full (about 10 MB at four threads, ``docs/benchmarks.md``). Two heaps keep
-almost all of the speed of several. An operator's own ``MALLOC_ARENA_MAX`` is left alone, as is
-any C library other than glibc.
+own memories are full (about 10 MB at four threads, ``docs/benchmarks.md``). Python threads
+take turns under the interpreter lock, so they seldom wait for one shared heap. An operator's
+own ``MALLOC_ARENA_MAX`` is left alone, as is any C library other than glibc.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ Several catalogs on one cache folder stand for the worker processes of one site.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ import pytest
 from affsite.aliexpress.sandbox import Sandbox
 from affsite.cache import open_stores
 from affsite.catalog import Catalog, Purpose, Status
-from affsite.catalog.entries import namespace
+from affsite.catalog.entries import Entries, namespace
+from affsite.catalog.generations import entries_generation
 from affsite.catalog.warm import WarmTicket
 from affsite.clock import FakeClock
 
@@ -174,3 +176,58 @@ def test_a_ticket_stops_holding_once_anything_its_answers_stand_on_changes(
     assert not catalog.replay(held)
     assert _counts(catalog, ids) == views  # a refused replay counts nothing
     assert Status.STALE in statuses(catalog.products(ids, purpose=Purpose.PUBLIC))
+
+
+# --- what an entry read again is compared by -------------------------------------------------
+
+
+def _rewrite(catalog: Catalog, pid: str, clock: FakeClock, **changes: object) -> None:
+    """Write ``pid``'s entry back as another worker would: the same times, its product data
+    changed by ``changes`` (none: the same data, which still moves the generation on)."""
+    entries = Entries(catalog.stores.data, catalog.stores.ctl, entries_generation(catalog.stores))
+    ns = namespace(catalog.settings())
+    entry = entries.read(ns, pid)
+    assert entry is not None and entry.data is not None
+    entries.write(ns, pid, replace(entry, data={**entry.data, **changes}), clock())
+
+
+def test_new_product_data_under_the_same_times_is_shown(
+    catalog: Catalog, clock: FakeClock, promotable: list[str]
+) -> None:
+    # With an injected clock (or two writes within one tick) an entry can be written again
+    # with new data and the very same times: what was remembered must not be handed out.
+    pid = promotable[0]
+    catalog.product(pid, purpose=Purpose.PAGE)
+    before = catalog.product(pid, purpose=Purpose.PAGE)
+    assert before.product is not None and before.product.title != "Rewritten title"
+    _rewrite(catalog, pid, clock, title="Rewritten title")
+    after = catalog.product(pid, purpose=Purpose.PAGE)
+    assert after.status == Status.HIT and after.fetched_at == before.fetched_at
+    assert after.product is not None and after.product.title == "Rewritten title"
+    assert catalog.product(pid, purpose=Purpose.PAGE) is after  # and remembered in turn
+
+
+def test_an_entry_read_again_unchanged_is_the_very_same_answer(
+    catalog: Catalog, clock: FakeClock, promotable: list[str]
+) -> None:
+    # Layers above keep what they drew by the answer's identity: reading an unchanged entry
+    # back (another worker wrote something, so the store is read again) must not cost them it.
+    pid = promotable[0]
+    catalog.product(pid, purpose=Purpose.PAGE)
+    before = catalog.product(pid, purpose=Purpose.PAGE)
+    _rewrite(catalog, pid, clock)
+    assert catalog.product(pid, purpose=Purpose.PAGE) is before
+
+
+def test_remembered_entries_keep_their_times_not_the_product_data(
+    catalog: Catalog, promotable: list[str]
+) -> None:
+    # The product is kept decoded in the answer; keeping the data as read as well would more
+    # than double what each remembered entry costs a worker.
+    pid = promotable[0]
+    catalog.product(pid, purpose=Purpose.PAGE)
+    answer = catalog.product(pid, purpose=Purpose.PAGE)
+    known = catalog._warm._remembered.get((namespace(catalog.settings()), pid))
+    assert known is not None and known.fresh_answer is answer
+    assert known.entry.data is None and known.digest is not None
+    assert known.entry.fetched_at == answer.fetched_at

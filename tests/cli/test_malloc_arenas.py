@@ -1,4 +1,4 @@
-"""``affsite serve`` asks glibc for two heaps per worker, unless the operator chose."""
+"""``affsite serve`` asks glibc for one heap per worker, unless the operator chose."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from affsite.cli import malloc_arenas
 
 
-def test_glibc_agrees_to_two_heaps(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_glibc_agrees_to_one_heap(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
     if not sys.platform.startswith("linux"):
         pytest.skip("glibc only")

@@ -11,14 +11,18 @@ import re
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from markupsafe import Markup
 
 from affsite.aliexpress import Money
 from affsite.catalog import Status
+from affsite.lru import LRU
 from affsite.render import BoxSettings, BoxTemplate, Heading, Options, Page, Renderer
+from affsite.render import renderer as renderer_module
 from affsite.render.environment import make_environment
+from affsite.resources import template_folder
 from affsite.settings import Settings
 
 from .helpers import EARBUDS, FETCHED_AT, MUG, answer, unavailable
@@ -300,3 +304,32 @@ def test_a_call_repeated_with_the_same_objects_is_handed_back_whole(tmp_path: Pa
     refreshed = [replace(answers[0], fetched_at=FETCHED_AT + 60), answers[1]]
     renderer.products(refreshed, settings, BoxTemplate.BOX, two)
     assert drawn.count(EARBUDS) == 3  # the second settings, then the refresh
+
+
+def test_kept_drawings_are_bounded_by_bytes_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A worker's memory must not grow with the site's catalog: drawing many products keeps
+    # the boxes, whole calls and pages within their budgets (read when the renderer is made).
+    budgets = {
+        "MAX_FRAGMENT_BYTES": 12 << 10,
+        "MAX_CALL_BYTES": 12 << 10,
+        "MAX_PAGE_BYTES": 8 << 10,
+    }
+    for name, budget in budgets.items():
+        monkeypatch.setattr(renderer_module, name, budget)
+    # Counts no drawing here comes near: only the bytes bound what is kept.
+    environment, many = make_environment(template_folder()), 1000
+    renderer = Renderer(environment, max_fragments=many, max_calls=many, max_pages=many)
+    answers = [answer(str(1005000000000000 + n)) for n in range(40)]  # over 1 kB drawn each
+    pages = [renderer.page(Page.IFRAME, [one], SETTINGS, assets="/static") for one in answers]
+    memories: dict[str, LRU[Any, Any]] = {
+        "MAX_FRAGMENT_BYTES": renderer._fragments,
+        "MAX_CALL_BYTES": renderer._calls,
+        "MAX_PAGE_BYTES": renderer._pages,
+    }
+    for name, memory in memories.items():
+        assert memory.bytes <= budgets[name], name
+        assert 0 < len(memory) < len(answers), name
+    # The latest page is still kept (handed back as is); the first was let go, drawn again.
+    assert renderer.page(Page.IFRAME, answers[-1:], SETTINGS, assets="/static") is pages[-1]
+    again = renderer.page(Page.IFRAME, answers[:1], SETTINGS, assets="/static")
+    assert again == pages[0] and again is not pages[0]

@@ -3,6 +3,7 @@ every product answer are the very objects they were drawn from."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -13,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from affsite.catalog import ProductAnswer, Reason, Status
 from affsite.settings import Settings
+from affsite.web import answer_memory as answer_memory_module
 from affsite.web.answer_memory import AnswerMemory, remembered
 from affsite.web.public_cache import public_answer
 
@@ -120,3 +122,27 @@ def test_the_memory_is_bounded() -> None:
         for key in range(5):
             memory.respond(key, settings, (), lambda: Response(b"x"))
     assert len(memory) == 2
+
+
+def test_the_memory_is_bounded_by_bytes_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Long answers must not make a worker grow with the site's catalog: the bytes kept stay
+    # within the budget (read when the memory is made) however many fit by count.
+    budget = 16 << 10
+    monkeypatch.setattr(answer_memory_module, "MAX_ANSWER_BYTES", budget)
+    memory = AnswerMemory()
+    settings, answers = Settings(), (ProductAnswer(id="1", status=Status.HIT, fetched_at=1e9),)
+    drawn: list[int] = []
+
+    def draw(key: int) -> Response:
+        drawn.append(key)
+        return Response(f"<p>{key}</p>".ljust(4000), mimetype="text/html")
+
+    with Flask(__name__).test_request_context("/"):
+        for key in range(20):  # 80 kB of bodies
+            memory.respond(key, settings, answers, functools.partial(draw, key))
+        assert memory._kept.bytes <= budget
+        assert 0 < len(memory) < 20
+        latest = memory.respond(19, settings, answers, lambda: draw(19))  # still kept ...
+        assert latest.get_data(as_text=True).startswith("<p>19</p>") and drawn.count(19) == 1
+        memory.respond(0, settings, answers, lambda: draw(0))  # ... the oldest was let go
+        assert drawn.count(0) == 2

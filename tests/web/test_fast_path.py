@@ -17,9 +17,10 @@ from affsite.catalog import Catalog, Status, client_factory, get_catalog
 from affsite.catalog.entries import namespace
 from affsite.clock import FakeClock
 from affsite.settings import settings_store
+from affsite.web import fast_path as fast_path_module
 from affsite.web.fast_path import FastPath, fast_path
 
-from .conftest import InstallCatalog
+from .conftest import InstallCatalog, MakeApp
 
 EARBUDS = "1005004757833857"
 GRID = f"{EARBUDS},33006951782,1005006188820412,1005005734219905"
@@ -267,3 +268,24 @@ def test_the_memory_is_bounded(app: Flask) -> None:
         for route in ROUTES[:4]:
             site.warm(route)
     assert len(layer) == 2
+
+
+def test_the_memory_is_bounded_by_bytes_too(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker's memory must not grow with the site's catalog: many distinct warm answers,
+    # together well over the budget (read when the app is made), leave the layer within it.
+    budget = 16 << 10
+    monkeypatch.setattr(fast_path_module, "MAX_ANSWER_BYTES", budget)
+    app = make_app()
+    layer = fast_path(app)
+    with watching(app) as site:
+        for route in ROUTES:  # each a few kB, all of them together more than twice the budget
+            latest = [site.call(route) for _ in range(WARM_UP)][-1]
+        assert layer._kept.bytes <= budget
+        assert 0 < len(layer) < len(ROUTES)
+        count = len(site.dispatched)
+        assert site.call(ROUTES[-1]) == latest  # the most recent answer is still kept ...
+        assert len(site.dispatched) == count
+        site.call(ROUTES[0])  # ... the oldest was let go: Flask answers it again
+        assert len(site.dispatched) == count + 1
