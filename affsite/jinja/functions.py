@@ -1,5 +1,7 @@
 """What templates call: ``aliexpress(ids_or_url, template=None, **options)`` and
-``aliexpress_shortcodes(text)``, both answering escaped ``Markup``.
+``aliexpress_shortcodes(text)``, both answering escaped ``Markup``. Without products,
+``aliexpress(search="usb c cable", limit=4)`` or ``aliexpress(hot="phone case")`` draws a list,
+as ``[aliexpress search=…]`` does.
 
 They draw through the current app's catalog and renderer (``get_catalog()``,
 ``get_renderer()``: affsite's own, or those ``Affsite.init_app`` installed), as the site's own
@@ -28,16 +30,20 @@ __all__ = ["aliexpress", "aliexpress_shortcodes", "product_attributes"]
 
 
 def aliexpress(
-    ids_or_url: str | int | Iterable[str | int], template: str | None = None, **options: object
+    ids_or_url: str | int | Iterable[str | int] | None = None,
+    template: str | None = None,
+    **options: object,
 ) -> Markup:
     """Boxes for one product, several (a list, or ids separated by commas) or a product
     address, as ``[aliexpress …]`` with the same attributes draws them: ``template`` (None:
-    the one chosen on the settings page), ``theme``, ``title``, ``button``.
+    the one chosen on the settings page), ``theme``, ``title``, ``button``. With no products,
+    a list: ``search`` or ``hot`` (keywords) with ``limit``, ``sort``, ``category``,
+    ``min_price`` and ``max_price``.
 
     An option the shortcode does not take, or a reference that names no product, draws
     nothing but an HTML comment saying why.
     """
-    attrs = product_attributes(ids_or_url)
+    attrs = {} if ids_or_url is None else product_attributes(ids_or_url)
     if template is not None:
         attrs["template"] = str(template)
     attrs.update((name, str(value)) for name, value in options.items())

@@ -2,7 +2,8 @@
 as a tag, for templates that read better with tags.
 
 The tag takes one expression (the products: an id, ids separated by commas, a list, an
-address) and then keyword arguments, ``name=expression``, optionally separated by commas;
+address), which a list leaves out (``{% aliexpress search="usb c cable", limit=4 %}``), and
+then keyword arguments, ``name=expression``, optionally separated by commas;
 it outputs what ``aliexpress(...)`` returns, escaped ``Markup``. It evaluates nothing but
 those expressions.
 """
@@ -28,7 +29,11 @@ class AliexpressTag(Extension):
 
     def parse(self, parser: Parser) -> nodes.Node:
         lineno = next(parser.stream).lineno
-        products = parser.parse_expression()
+        stream = parser.stream
+        if stream.current.type == "name" and stream.look().type == "assign":
+            products: nodes.Expr = nodes.Const(None)  # a list: only keyword arguments
+        else:
+            products = parser.parse_expression()
         options: list[nodes.Keyword] = []
         while parser.stream.current.type != "block_end":
             parser.stream.skip_if("comma")

@@ -51,6 +51,21 @@ def test_a_product_address_is_read_like_an_id(app: Flask) -> None:
     assert f'data-product-id="{MUG}"' in page
 
 
+def test_without_products_it_draws_a_search_or_hot_list(app: Flask, sandbox: Sandbox) -> None:
+    page = render(app, '{{ aliexpress(search="usb", limit=2, template="grid") }}')
+    assert page.startswith('<div class="affsite affsite-grid')
+    assert page.count("data-product-id=") == 2
+    hot = render(app, '{{ aliexpress(hot="usb", limit=3) }}')
+    assert 1 <= hot.count("data-product-id=") <= 3
+    assert sum(c.method.endswith("hotproduct.query") for c in sandbox.calls_snapshot()) == 1
+
+
+def test_a_list_option_without_a_list_is_an_html_comment(app: Flask) -> None:
+    assert render(app, "{{ aliexpress(limit=2) }}").startswith("<!-- affsite: ")
+    page = render(app, "{{ aliexpress(id, limit=2) }}", id=EARBUDS)
+    assert page.startswith("<!-- affsite: ") and "search or hot" in page
+
+
 def test_options_are_the_shortcode_attributes(app: Flask) -> None:
     page = render(app, '{{ aliexpress(id, theme="dark", button="Buy <now>") }}', id=EARBUDS)
     assert "affsite-theme-dark" in page

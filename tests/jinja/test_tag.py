@@ -39,6 +39,13 @@ def test_expressions_and_optional_commas(app: Flask, asked: CountingCatalog, sou
     assert asked.calls == [[EARBUDS, MUG]]
 
 
+def test_a_list_tag_names_no_products(app: Flask) -> None:
+    source = '{% aliexpress search="usb", limit=2, template="grid" %}'
+    page = render(app, source)
+    assert page == render(app, '{{ aliexpress(search="usb", limit=2, template="grid") }}')
+    assert page.count("data-product-id=") == 2
+
+
 def test_the_tag_output_is_escaped_markup(app: Flask) -> None:
     page = render(app, "<p>{% aliexpress pid %}</p>", pid=HOSTILE_TITLE)
     assert page.startswith('<p><div class="affsite')
