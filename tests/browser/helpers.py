@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,16 @@ CHROMIUM_ARGS = [
 ]
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
+# Set to 1 to redraw the README's pictures in docs/; otherwise tests draw them in a temporary
+# folder, so a test run leaves the checkout as it was.
+UPDATE_PICTURES = "UPDATE_README_PICTURES"
+
+
+def readme_picture(name: str, tmp_path: Path) -> Path:
+    """Where a test draws the README's picture ``name`` (see ``UPDATE_PICTURES``)."""
+    return DOCS / name if os.environ.get(UPDATE_PICTURES) == "1" else tmp_path / name
+
+
 ADMIN_PASSWORD = "browser-test-password"
 # The same deterministic catalog the demo sandbox serves.
 CATALOG = Sandbox().catalog

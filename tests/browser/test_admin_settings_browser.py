@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .helpers import ADMIN_PASSWORD, BROWSER_MARKS, DOCS, StartSite
+from .helpers import ADMIN_PASSWORD, BROWSER_MARKS, StartSite, readme_picture
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-SCREENSHOT = DOCS / "screenshot.png"
+SCREENSHOT = "screenshot.png"  # in docs/
 CANARY_SECRET = "CANARY-SECRET-7f3a9c"
 
 pytestmark = BROWSER_MARKS
 
 
-def test_sign_in_change_settings_and_see_them_persisted(start_site: StartSite, page: Page) -> None:
+def test_sign_in_change_settings_and_see_them_persisted(
+    start_site: StartSite, page: Page, tmp_path: Path
+) -> None:
     from playwright.sync_api import expect
 
     server = start_site({"app_key": "500000", "app_secret": CANARY_SECRET, "tracking_id": "old_id"})
@@ -31,8 +34,9 @@ def test_sign_in_change_settings_and_see_them_persisted(start_site: StartSite, p
     page.select_option("#f-country", "DE")
     page.click("text=Save settings")
     expect(page.locator(".flash-success")).to_contain_text("Settings saved.")
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=False)
+    picture = readme_picture(SCREENSHOT, tmp_path)
+    page.screenshot(path=str(picture), full_page=False)
+    assert picture.read_bytes().startswith(b"\x89PNG")
 
     page.reload()
     expect(page.locator("#f-tracking_id")).to_have_value("new_tracking_42")
