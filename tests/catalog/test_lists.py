@@ -8,7 +8,6 @@ threads race).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -17,11 +16,10 @@ from affsite.aliexpress import HotProductQuery, ProductQuery, ProductSort
 from affsite.aliexpress.sandbox import Sandbox
 from affsite.cache import open_stores
 from affsite.catalog import Catalog, ListAnswer, Purpose, Reason, Status
-from affsite.catalog.background import Job
 from affsite.clock import FakeClock
 
 from .conftest import DETAIL, MakeCatalog
-from .helpers import DAY, TRACKING_IDS, SettingsBox, statuses, transport_factory
+from .helpers import DAY, TRACKING_IDS, Deferred, SettingsBox, statuses, transport_factory
 
 QUERY = "aliexpress.affiliate.product.query"
 HOT = "aliexpress.affiliate.hotproduct.query"
@@ -35,25 +33,6 @@ def one(catalog: Catalog, query: ProductQuery, purpose: Purpose) -> ListAnswer:
 
 def searches(sandbox: Sandbox) -> int:
     return sandbox.call_count(QUERY) + sandbox.call_count(HOT)
-
-
-class Deferred:
-    """A refresher that keeps jobs until the test runs them (a background thread, paused)."""
-
-    def __init__(self) -> None:
-        self.jobs: list[tuple[list[str], Job]] = []
-
-    def submit(self, group: str, ids: Sequence[str], job: Job) -> bool:
-        self.jobs.append((list(ids), job))
-        return True
-
-    def run(self) -> None:
-        jobs, self.jobs = self.jobs, []
-        for ids, job in jobs:
-            job(ids)
-
-    def close(self, timeout: float = 5.0) -> None:
-        return None
 
 
 def test_a_list_costs_one_call_per_query_and_list_expiration_time(

@@ -13,7 +13,7 @@ from affsite.catalog.background import ThreadRefresher
 from affsite.clock import FakeClock
 
 from .conftest import DETAIL, MakeCatalog
-from .helpers import DAY, SettingsBox, statuses
+from .helpers import DAY, Deferred, SettingsBox, statuses
 
 
 def test_expired_entries_are_served_at_once_and_refreshed_once_behind(
@@ -187,25 +187,6 @@ def test_refresh_without_usable_settings_says_so(
 
 
 # --- renewals run under the settings in force when they run --------------------------------
-
-
-class Deferred:
-    """A refresher that keeps jobs until the test runs them (a background thread, paused)."""
-
-    def __init__(self) -> None:
-        self.jobs: list[tuple[list[str], Callable[[list[str]], None]]] = []
-
-    def submit(self, group: str, ids: list[str], job: Callable[[list[str]], None]) -> bool:
-        self.jobs.append((list(ids), job))
-        return True
-
-    def run(self) -> None:
-        jobs, self.jobs = self.jobs, []
-        for ids, job in jobs:
-            job(ids)
-
-    def close(self, timeout: float = 5.0) -> None:
-        return None
 
 
 def queued_renewal(
