@@ -61,6 +61,30 @@ def serve_wsgi() -> Iterator[ServeWsgi]:
             httpd.server_close()
 
 
+BOOT_SECONDS = 60.0  # a loaded 2-core machine can take tens of seconds to boot gunicorn
+
+
+def wait_until_serving(
+    process: subprocess.Popen[bytes],
+    url: str,
+    output: Callable[[], str],
+    *,
+    seconds: float = BOOT_SECONDS,
+) -> None:
+    """Return once ``url``/healthz answers 2xx; fail with ``output()`` if ``process`` exits
+    or ``seconds`` pass first (bounded by time and by count)."""
+    deadline = time.monotonic() + seconds
+    for _ in range(int(seconds / 0.1) + 1):
+        if process.poll() is not None or time.monotonic() > deadline:
+            break
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                return
+        except OSError:  # not listening yet, or 503 while it starts
+            time.sleep(0.1)
+    raise AssertionError(f"affsite serve did not start:\n{output()}")
+
+
 @dataclass
 class ServedSite:
     """An ``affsite serve`` process: its base URL and what it printed so far."""
@@ -96,15 +120,8 @@ def affsite_serve(tmp_path: Path) -> Iterator[AffsiteServe]:
                 command, env=full_env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
             )
         started.append(process)
-        for _ in range(200):  # bounded by count: at most ~20 s to boot
-            if process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"{site.url}/healthz", timeout=2):
-                    return site
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"affsite serve did not start:\n{site.output()}")
+        wait_until_serving(process, site.url, site.output)
+        return site
 
     try:
         yield start

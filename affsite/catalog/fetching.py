@@ -49,6 +49,12 @@ Outcome = Entry | Failure
 HANDOFF_SECONDS = 60.0
 MAX_HANDOFF = 256
 
+# Failures whose cause ends by itself within seconds, or is already paused elsewhere: not
+# remembered against the product (see ``Fetcher.failed``).
+NOT_REMEMBERED = frozenset(
+    {Reason.RATE_LIMITED, Reason.CREDENTIALS_REJECTED, Reason.LIMITS_UNAVAILABLE}
+)
+
 
 @dataclass(frozen=True, kw_only=True)
 class FetchContext:
@@ -396,10 +402,12 @@ class Fetcher:
         until = now + self.error_memo_seconds
         if failure.until is not None and failure.until > now:
             until = min(until, failure.until)
-        # Not memoised: a full limiter clears within seconds, and rejected credentials are
+        # Not memoised: a full limiter clears within seconds; rejected credentials are
         # already paused by the breaker (keyed by the credentials), which lets a corrected
-        # App Secret or sign method work on the very next page.
-        remember = failure.reason not in (Reason.RATE_LIMITED, Reason.CREDENTIALS_REJECTED)
+        # App Secret or sign method work on the very next page; and limits that cannot be
+        # kept are checked again in memory on each page, so the first page after the disk or
+        # Redis works again shows the product instead of a fallback for another minute.
+        remember = failure.reason not in NOT_REMEMBERED
         for pid in asked:
             if remember:
                 self._entries.remember(context.ns, pid, failure, until=until, now=now)

@@ -215,3 +215,22 @@ def test_results_handed_to_waiting_threads_are_few_and_short_lived() -> None:
     handoff.put("ns", "late", outcome)
     assert handoff.get("ns", str(MAX_HANDOFF + 49)) is None
     assert handoff.get("ns", "late") is outcome
+
+
+def test_a_product_refused_while_the_limits_are_unknown_shows_on_the_first_page_after(
+    catalog: Catalog,
+    sandbox: Sandbox,
+    promotable: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The control store alone fails (its disk, or Redis for a moment) while the data store
+    # still takes writes: nothing about the refusal may outlive the cause.
+    with monkeypatch.context() as failing:
+        failing.setattr(catalog.stores.ctl, "not_shared_reason", lambda: "the disk is full (test)")
+        refused = catalog.product(promotable[0], purpose=Purpose.PAGE)
+        assert (refused.status, refused.reason) == (Status.FALLBACK, Reason.LIMITS_UNAVAILABLE)
+        assert sandbox.call_count(DETAIL) == 0
+
+    shown = catalog.product(promotable[0], purpose=Purpose.PAGE)
+    assert (shown.status, shown.available) == (Status.MISS, True)
+    assert sandbox.call_count(DETAIL) == 1

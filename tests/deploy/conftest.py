@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import wait_until_serving
 
 from affsite.aliexpress.sandbox import DEMO_APP_KEY, DEMO_APP_SECRET, Sandbox
 from affsite.aliexpress.sandbox.server import ServerHandle, serve
@@ -145,15 +146,8 @@ def deploy(nginx: str, gateway: tuple[Sandbox, ServerHandle], tmp_path: Path) ->
             )
         app = App(process, port, log)
         apps.append(app)
-        for _ in range(200):  # bounded by count: at most ~20 s to boot
-            if process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"{app.url}/healthz", timeout=2):
-                    return Deployment(front, app, sandbox)
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"affsite serve did not start:\n{app.output()}")
+        wait_until_serving(process, app.url, app.output)
+        return Deployment(front, app, sandbox)
 
     try:
         yield start

@@ -24,12 +24,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from conftest import wait_until_serving
 
 from affsite.aliexpress.sandbox import DEMO_APP_KEY, DEMO_APP_SECRET, Sandbox
 from affsite.aliexpress.sandbox.server import ServerHandle, serve
@@ -204,15 +205,7 @@ class LoadStack:
             self.process = subprocess.Popen(
                 command, env=self.env, cwd=self.folder, stdout=out, stderr=subprocess.STDOUT
             )
-        for _ in range(300):  # bounded by count: about 30 s to boot
-            if self.process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"affsite serve did not start:\n{self.output()}")
+        wait_until_serving(self.process, self.url, self.output)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
