@@ -136,16 +136,17 @@ class Catalog:
             error_memo_seconds=error_memo_seconds,
             poll_interval=poll_interval,
         )
+        # Search and hot-product lists, under the same rules and limits as products.
+        self._lists = Lists(
+            self._fetcher, self._entries, self._index, self._gate, stores, refresher, clock, sleep
+        )
         self._renewals = Renewals(
             fetcher=self._fetcher,
             entries=self._entries,
             index=self._index,
             refresher=refresher or InlineRefresher(),
             clock=clock,
-        )
-        # Search and hot-product lists, under the same rules and limits as products.
-        self._lists = Lists(
-            self._fetcher, self._entries, self._index, self._gate, stores, refresher, clock, sleep
+            lists=self._lists,
         )
         self._flush_interval = flush_interval
         self._last_flush = clock()
@@ -400,7 +401,8 @@ class Catalog:
         horizon: float | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> RefreshReport:
-        """Renew the entries expiring soonest with at most ``budget`` gateway calls.
+        """Renew the site's lists, then the entries, expiring soonest with at most ``budget``
+        gateway calls.
 
         ``progress`` is called with the number of ids handled after each call. Stops early
         when a shared limit (quota, ban, breaker, credentials) refuses, or when only

@@ -36,11 +36,12 @@ from affsite.cache import CacheStores
 from affsite.catalog.answers import Failure, Status
 from affsite.catalog.background import InlineRefresher, Refresher
 from affsite.catalog.entries import Entries, Entry, jitter_factor, lock_key
-from affsite.catalog.fetching import FetchContext, Fetcher, new_owner
+from affsite.catalog.fetching import NOT_REMEMBERED, FetchContext, Fetcher, new_owner
 from affsite.catalog.index import ProductIndex
 from affsite.catalog.list_entries import ListEntries, ListEntry, list_token
 from affsite.catalog.policy import PublicShare, Purpose, keep_window, reason_for
 from affsite.catalog.public_json import Reason
+from affsite.catalog.site_lists import SiteLists
 from affsite.clock import Clock, Sleeper
 from affsite.limits import CallRefused, FetchLocks, Gate
 from affsite.lru import LRU
@@ -149,6 +150,7 @@ class Lists:
         self._index = index
         self._share = PublicShare(gate.new_products, index, clock, refused_now=gate.refuses_now)
         self._lists = ListEntries(stores.data, stores.ctl)
+        self.site_lists = SiteLists(stores.ctl)  # what ``affsite refresh`` renews
         self._locks = FetchLocks(stores.ctl, clock)  # only to see whether a lock is held
         self._refresher = refresher or InlineRefresher()
         self._clock = clock
@@ -182,7 +184,7 @@ class Lists:
     def _answer(self, query: ProductQuery, context: FetchContext) -> ListAnswer:
         ns, token, now = context.ns, list_token(query), self._clock()
         if context.rules.for_site:
-            self._mark_site_use(context, token, now)
+            self._mark_site_use(context, query, token, now)
         entry = self._lists.read(ns, token)
         if entry is not None and entry.servable(now):
             if entry.fresh(now):
@@ -203,13 +205,16 @@ class Lists:
 
     # --- who pays ------------------------------------------------------------------------------
 
-    def _mark_site_use(self, context: FetchContext, token: str, now: float) -> None:
+    def _mark_site_use(
+        self, context: FetchContext, query: ProductQuery, token: str, now: float
+    ) -> None:
         known = (context.ns, token)
         last = self._marked.get(known)
         if last is not None and 0 <= now - last < SITE_USE_STEP:
             return
         keep = keep_window(context.settings) + SITE_USE_STEP
         self._lists.mark_site_use(context.ns, token, now, keep=keep)
+        self.site_lists.note(context.ns, token, query, now, keep=keep)
         self._marked.put(known, now)
 
     def _paid(self, context: FetchContext, token: str) -> bool:
@@ -289,16 +294,25 @@ class Lists:
         def job(_tokens: list[str]) -> None:
             current = background.in_force(self._fetcher.settings)
             if current is not None:
-                self._renew(query, token, current, pays=pays)
+                self.renew(query, token, current, pays=pays)
 
         runner = InlineRefresher() if context.rules.refresh_inline else self._refresher
         runner.submit(context.ns, [token], job)
 
-    def _renew(self, query: ProductQuery, token: str, context: FetchContext, *, pays: bool) -> None:
+    def renew(
+        self, query: ProductQuery, token: str, context: FetchContext, *, pays: bool = False
+    ) -> ListAnswer | None:
+        """Fetch the list again now (``MISS``, or ``FALLBACK`` saying why), or None when
+        another worker is renewing it right now."""
         owner = new_owner()
         if not self._claim(context.ns, token, owner):
-            return  # another worker is renewing it right now
-        self._fetch_claimed(query, token, context, owner, pays=pays)
+            return None
+        return self._fetch_claimed(query, token, context, owner, pays=pays)
+
+    def fresh_until(self, ns: str, token: str) -> float:
+        """When the cached list stops being fresh (-inf: none is cached)."""
+        entry = self._lists.read(ns, token)
+        return entry.fresh_until if entry is not None else float("-inf")
 
     # --- the gateway call -----------------------------------------------------------------------
 
@@ -367,7 +381,7 @@ class Lists:
         until = now + self._fetcher.error_memo_seconds
         if failure.until is not None and failure.until > now:
             until = min(until, failure.until)
-        if failure.reason not in (Reason.RATE_LIMITED, Reason.CREDENTIALS_REJECTED):
+        if failure.reason not in NOT_REMEMBERED:
             self._entries.remember(ns, token, failure, until=until, now=now)
         self._handoff.put(ns, token, failure)
         return failure

@@ -4,9 +4,11 @@ Stale-while-revalidate: an expired entry within its stale limit is answered at o
 refresh is scheduled (in the background, or right away for purposes that may wait); if it
 fails, stale keeps being served until its limit (stale-if-error).
 
-``affsite refresh`` (cron) renews the entries expiring soonest within a budget of gateway
-calls, the site's own products first. Products only public requests asked for are renewed
-from the public share and skipped once it is spent (``policy.PublicShare``).
+``affsite refresh`` (cron) renews, within a budget of gateway calls, the site's own search and
+hot-product lists expiring soonest (``site_lists``: each call also renews the products it
+finds), then the product entries expiring soonest, the site's own products first. Products
+only public requests asked for are renewed from the public share and skipped once it is spent
+(``policy.PublicShare``); lists only public requests asked for are renewed when viewed.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from affsite.catalog.answers import Failure
+from affsite.catalog.answers import Failure, Status
 from affsite.catalog.background import InlineRefresher, Refresher
 from affsite.catalog.entries import Entries, namespace
 from affsite.catalog.fetching import FetchContext, Fetcher, new_owner
 from affsite.catalog.index import IndexRow, ProductIndex
+from affsite.catalog.lists import Lists
 from affsite.catalog.policy import STOPPING, Purpose, keep_window
 from affsite.catalog.public_json import Reason
+from affsite.catalog.site_lists import SiteList
 from affsite.clock import Clock
 from affsite.settings import Settings
 
@@ -40,6 +44,9 @@ class RefreshReport:
     failed: int = 0
     stopped: Reason | None = None  # when a shared limit (or the public share) ended the run
     ids: list[str] = field(default_factory=list)
+    lists_due: int = 0
+    lists_renewed: int = 0
+    lists_failed: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +56,11 @@ class RefreshReport:
             "not_promotable": self.not_promotable,
             "failed": self.failed,
             "stopped": None if self.stopped is None else str(self.stopped),
+            "lists": {
+                "due": self.lists_due,
+                "renewed": self.lists_renewed,
+                "failed": self.lists_failed,
+            },
         }
 
 
@@ -63,8 +75,10 @@ class Renewals:
         index: ProductIndex,
         refresher: Refresher,
         clock: Clock,
+        lists: Lists | None = None,
     ) -> None:
         self._fetcher = fetcher
+        self._lists = lists
         self._entries = entries
         self._index = index
         self._refresher = refresher
@@ -119,10 +133,15 @@ class Renewals:
         horizon: float | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> RefreshReport:
-        """Renew the entries expiring soonest with at most ``budget`` gateway calls."""
+        """Renew the site's lists, then the entries, expiring soonest with at most
+        ``budget`` gateway calls."""
         context = FetchContext(settings=settings, ns=namespace(settings), purpose=Purpose.REFRESH)
-        rows = self.due(settings, horizon)
-        report = RefreshReport(due=len(rows))
+        report = RefreshReport()
+        self._renew_lists(context, budget, horizon, report)
+        rows = self.due(settings, horizon)  # after the lists: their calls renewed products too
+        report.due = len(rows)
+        if report.stopped in STOPPING:
+            return report
         owner = new_owner()
         try:
             client = self._fetcher.new_client(context, owner)
@@ -165,3 +184,38 @@ class Renewals:
         finally:
             client.close()
         return report
+
+    def due_lists(self, settings: Settings, horizon: float | None = None) -> list[SiteList]:
+        """The site's lists whose cached answers expire within ``horizon`` seconds (default: a
+        quarter of the list expiration time) or already did, soonest first."""
+        if self._lists is None:
+            return []
+        ns, now = namespace(settings), self._clock()
+        ahead = settings.list_ttl / 4 if horizon is None else horizon
+        kept = self._lists.site_lists.recent(ns, since=now - keep_window(settings))
+        expiring = [(self._lists.fresh_until(ns, item.token), item) for item in kept]
+        return [item for until, item in sorted(expiring, key=lambda p: p[0]) if until < now + ahead]
+
+    def _renew_lists(
+        self, context: FetchContext, budget: int, horizon: float | None, report: RefreshReport
+    ) -> None:
+        if self._lists is None:
+            return
+        due = self.due_lists(context.settings, horizon)
+        report.lists_due = len(due)
+        for item in due:
+            if report.calls >= budget:
+                break
+            if self._entries.failure(context.ns, item.token, self._clock()) is not None:
+                continue  # failed a moment ago: not asked again yet
+            answer = self._lists.renew(item.query, item.token, context)
+            if answer is None:
+                continue  # another worker is renewing it right now
+            report.calls += 1
+            if answer.status is Status.FALLBACK:
+                report.lists_failed += 1
+                report.stopped = answer.reason
+                if answer.reason in STOPPING:
+                    return
+            else:
+                report.lists_renewed += 1

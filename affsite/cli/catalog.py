@@ -1,8 +1,9 @@
 """``affsite quota``, ``affsite cache stats|clear`` and ``affsite refresh``: the site's catalog
 (its cache, the shared quota and limits) from a shell.
 
-``affsite refresh`` is meant for cron: it renews the entries that expire soonest (most viewed
-first) within a budget of gateway calls, so visitors rarely meet an expired product.
+``affsite refresh`` is meant for cron: it renews the site's lists and the entries that expire
+soonest (most viewed first) within a budget of gateway calls, so visitors rarely meet an
+expired product or list.
 """
 
 from __future__ import annotations
@@ -144,7 +145,8 @@ def cache_clear_command(yes: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def refresh_command(budget: int, horizon: float | None, as_json: bool) -> None:
-    """Renew the cached products that expire soonest (most viewed first), for cron."""
+    """Renew the site's lists and cached products that expire soonest (most viewed first),
+    for cron."""
     catalog = get_catalog()
     due = catalog.due_for_refresh(horizon)
     planned = min(len(due), budget * catalog.settings().batch_size)
@@ -158,6 +160,11 @@ def refresh_command(budget: int, horizon: float | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({**report.to_json(), "still_due": left}, indent=2))
     else:
+        if report.lists_due:
+            click.echo(
+                f"Renewed {report.lists_renewed} of {report.lists_due} list(s) due"
+                + (f", {report.lists_failed} failed." if report.lists_failed else ".")
+            )
         click.echo(
             f"Refreshed {report.refreshed} product(s), {report.not_promotable} not promotable, "
             f"{report.failed} failed, with {report.calls} gateway call(s); {left} still due."

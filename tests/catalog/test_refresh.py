@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from affsite.aliexpress import HotProductQuery, ProductQuery
 from affsite.aliexpress.sandbox import Sandbox
 from affsite.catalog import Catalog, Purpose, Reason, Status
 from affsite.catalog.background import ThreadRefresher
@@ -14,6 +15,9 @@ from affsite.clock import FakeClock
 
 from .conftest import DETAIL, MakeCatalog
 from .helpers import DAY, Deferred, SettingsBox, statuses
+
+LIST_QUERY = "aliexpress.affiliate.product.query"
+HOT_QUERY = "aliexpress.affiliate.hotproduct.query"
 
 
 def test_expired_entries_are_served_at_once_and_refreshed_once_behind(
@@ -305,3 +309,65 @@ def test_a_renewal_refused_while_another_worker_probes_runs_seconds_after_the_pr
     assert statuses(worker.products(ids, purpose=Purpose.PAGE)) == {Status.STALE}
     assert sandbox.call_count(DETAIL) == calls + 1, "renewed behind that answer"
     assert statuses(worker.products(ids, purpose=Purpose.PAGE)) == {Status.HIT}
+
+
+# --- the site's lists in the cron refresh ----------------------------------------------------
+
+USB = ProductQuery(keywords="usb", page_size=4)
+
+
+def searches(sandbox: Sandbox) -> int:
+    return sandbox.call_count(LIST_QUERY) + sandbox.call_count(HOT_QUERY)
+
+
+def test_refresh_renews_the_sites_lists_soonest_expiring_first_within_the_budget(
+    catalog: Catalog, sandbox: Sandbox, settings: SettingsBox, clock: FakeClock
+) -> None:
+    hot = HotProductQuery(keywords="lamp", page_size=3)
+    mug = ProductQuery(keywords="mug", page_size=3)
+    ttl = settings.value.list_ttl
+    catalog.list_answers([USB], purpose=Purpose.PAGE)
+    clock.advance(0.1 * ttl)
+    catalog.list_answers([hot], purpose=Purpose.ADMIN)
+    clock.advance(0.1 * ttl)
+    catalog.list_answers([mug], purpose=Purpose.CLI)
+    clock.advance(0.7 * ttl)  # usb expires first, then hot; mug is not due yet
+    assert (sandbox.call_count(LIST_QUERY), sandbox.call_count(HOT_QUERY)) == (2, 1)
+
+    report = catalog.refresh(budget=1)
+    assert (report.lists_due, report.lists_renewed, report.calls) == (2, 1, 1)
+    assert (sandbox.call_count(LIST_QUERY), sandbox.call_count(HOT_QUERY)) == (3, 1)
+    report = catalog.refresh(budget=5)
+    assert (report.lists_due, report.lists_renewed, report.calls) == (1, 1, 1)
+    assert (sandbox.call_count(LIST_QUERY), sandbox.call_count(HOT_QUERY)) == (3, 2)
+    assert catalog.refresh(budget=5).lists_due == 0, "nothing else is due"
+
+    # Renewed lists are fresh for a whole list expiration time from the refresh.
+    clock.advance(0.9 * ttl)
+    answers = catalog.list_answers([USB, hot], purpose=Purpose.PUBLIC)
+    assert [a.status for a in answers] == [Status.HIT, Status.HIT]
+    assert sandbox.call_count(DETAIL) == 0, "the products the lists found came with them"
+
+
+def test_refresh_leaves_lists_only_public_requests_asked_for_to_their_views(
+    catalog: Catalog, sandbox: Sandbox, settings: SettingsBox, clock: FakeClock
+) -> None:
+    catalog.list_answers([USB], purpose=Purpose.PUBLIC)
+    clock.advance(settings.value.list_ttl + 60)
+    report = catalog.refresh(budget=5)
+    assert (report.lists_due, report.calls, searches(sandbox)) == (0, 0, 1)
+
+
+def test_refresh_of_the_lists_stops_at_the_first_limit_that_refuses_every_call(
+    catalog: Catalog, sandbox: Sandbox, settings: SettingsBox, clock: FakeClock
+) -> None:
+    words = ("usb", "mug", "lamp")
+    catalog.list_answers([ProductQuery(keywords=w) for w in words], purpose=Purpose.PAGE)
+    clock.advance(settings.value.list_ttl + 60)
+    catalog.gate.quota.set_used(settings.value.daily_quota)
+
+    report = catalog.refresh(budget=10)
+    assert report.stopped is Reason.QUOTA_EXHAUSTED
+    assert (report.lists_due, report.lists_failed, report.lists_renewed) == (3, 1, 0)
+    assert searches(sandbox) == 3, "no call once the quota is spent"
+    assert report.to_json()["lists"] == {"due": 3, "renewed": 0, "failed": 1}

@@ -67,3 +67,21 @@ def test_refresh_spends_at_most_its_budget(
     assert report["calls"] == 2 and sandbox.call_count(DETAIL) == before + 2
     assert report["refreshed"] + report["not_promotable"] == 40
     assert report["still_due"] == 5
+
+
+def test_refresh_renews_the_lists_on_the_sites_pages(
+    run: Run, sandbox: Sandbox, clock: FakeClock
+) -> None:
+    expanded = run("expand", "-", input='[aliexpress search="usb" limit="4"]')
+    assert expanded.exit_code == 0, expanded.output
+    searches = "aliexpress.affiliate.product.query"
+    assert sandbox.call_count(searches) == 1
+    clock.advance(0.95 * 21_600)  # close to the default list expiration time
+
+    report = json.loads(run("refresh", "--budget", "3", "--json").stdout)
+    assert report["lists"] == {"due": 1, "renewed": 1, "failed": 0}
+    assert report["calls"] == 1 and sandbox.call_count(searches) == 2
+
+    clock.advance(0.95 * 21_600)
+    text = run("refresh", "--budget", "3").stdout
+    assert "Renewed 1 of 1 list(s) due." in text
