@@ -22,8 +22,11 @@ click-through per view is an upper bound where a cache sits in front.
 Counts are buffered per process and written to the control store in one transaction now and
 then (every ``flush_interval``, whenever the catalog flushes, and when the worker stops:
 ``affsite.catalog.flush_on_exit``), so every worker's clicks add up in one place. One key per
-day (``clicks:2024-06-01``) holds ``{product_id: [clicks, views]}``; it expires
-``KEEP_DAYS`` after the day's last write.
+day (``clicks:2024-06-01``) holds ``{product_id: [clicks, views]}`` for at most
+``MAX_PRODUCTS_PER_DAY`` products (the most clicked, then most viewed), and another
+(``clicks-total:2024-06-01``) the day's ``[clicks, views]`` over every product, so a large
+catalog's daily totals are whole even where its table is cut. Both expire ``KEEP_DAYS`` after
+the day's last write.
 """
 
 from __future__ import annotations
@@ -75,6 +78,10 @@ def last_days(now: float, days: int) -> tuple[str, ...]:
 
 def day_key(day: str) -> str:
     return f"clicks:{day}"
+
+
+def total_key(day: str) -> str:
+    return f"clicks-total:{day}"
 
 
 def _counts(raw: Any) -> tuple[int, int] | None:
@@ -208,6 +215,12 @@ class ClickLog:
 
         def write(tx: Tx) -> None:
             for day, added in days.items():
+                total = _counts(tx.get(total_key(day))) or (0, 0)
+                new_total = [
+                    total[0] + sum(c for c, _ in added.values()),
+                    total[1] + sum(v for _, v in added.values()),
+                ]
+                tx.set(total_key(day), new_total, expire=KEEP_DAYS * _DAY_SECONDS)
                 current = tx.get(day_key(day))
                 table: dict[str, Any] = current if isinstance(current, dict) else {}
                 for product_id, (new_clicks, new_views) in added.items():
@@ -240,6 +253,14 @@ class ClickLog:
                 table[product_id] = counts
         return table
 
+    def day_total(self, day: str, table: Mapping[str, tuple[int, int]]) -> tuple[int, int]:
+        """The day's ``(clicks, views)`` over every product: as written beside ``table``
+        (the day's table as read), or the table's sums for days written before totals were."""
+        written = _counts(self._ctl.get(total_key(day)))
+        if written is not None:
+            return written
+        return sum(c for c, _ in table.values()), sum(v for _, v in table.values())
+
     def report(
         self, *, days: int = 7, top: int = 20, title: TitleLookup | None = None
     ) -> ClickReport:
@@ -255,6 +276,7 @@ class ClickLog:
         self.flush()
         window = last_days(self._clock(), days)
         tables = [self.day(day) for day in window]
+        totals = [self.day_total(day, table) for day, table in zip(window, tables, strict=True)]
         per_product: dict[str, list[int]] = {}
         views: Counter[str] = Counter()
         for index, table in enumerate(tables):
@@ -265,8 +287,8 @@ class ClickLog:
         ranked = order[:top]
         return ClickReport(
             days=window,
-            clicks_per_day=tuple(sum(c for c, _ in table.values()) for table in tables),
-            views_per_day=tuple(sum(v for _, v in table.values()) for table in tables),
+            clicks_per_day=tuple(clicks for clicks, _ in totals),
+            views_per_day=tuple(views for _, views in totals),
             products=tuple(
                 ProductClicks(
                     product_id=pid,

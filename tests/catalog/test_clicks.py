@@ -448,8 +448,21 @@ def test_a_day_keeps_its_busiest_products_when_it_holds_too_many(clock: FakeCloc
     for pid, clicks in (("1", 1), ("2", 3), ("3", 2)):
         for _ in range(clicks):
             log.record(pid)
+    log.viewed({"1": 5, "4": 7}, {})
     log.flush()
     assert log.day(click_day(clock())) == {"2": (3, 0), "3": (2, 0)}
+    # The day's totals still count every product, those cut from its table too.
+    report = log.report(days=1)
+    assert (report.clicks, report.views) == (6, 12)
+    assert report.to_json()["views_per_day"] == {click_day(clock()): 12}
+
+
+def test_days_written_before_totals_were_kept_sum_their_table(clock: FakeClock) -> None:
+    store = MemoryStore("ctl")
+    day = click_day(clock())
+    store.set(day_key(day), {"1": [2, 10], "2": [1, 4]})
+    report = ClickLog(store, clock).report(days=1)
+    assert (report.clicks, report.views) == (3, 14)
 
 
 def test_damaged_day_tables_are_read_as_nothing(clock: FakeClock) -> None:
