@@ -378,6 +378,7 @@ class Catalog:
             stopped_promotable=self._events.stopped_promotable(),
             new_products_used=self._gate.new_products.used(),
             new_products_limit=new_product_limit(settings),
+            last_refresh=self._events.last_refresh(self._clock()),
         )
 
     def clear(self) -> int:
@@ -408,4 +409,6 @@ class Catalog:
         when a shared limit (quota, ban, breaker, credentials) refuses, or when only
         products public requests asked for are left and the public share is spent.
         """
-        return self._renewals.run(self._settings(), budget, horizon=horizon, progress=progress)
+        report = self._renewals.run(self._settings(), budget, horizon=horizon, progress=progress)
+        self._events.refreshed(report.to_json(), self._clock())  # the dashboard shows it
+        return report

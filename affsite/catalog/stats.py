@@ -6,12 +6,14 @@ Totals shown on the dashboard therefore lag by at most one flush interval per wo
 worker that stops writes what it holds (``affsite.catalog.flush_on_exit``).
 
 Event logs are short lists in the control store: the last gateway errors in plain words, and
-products that stopped being promotable.
+products that stopped being promotable. Beside them, what the last scheduled refresh
+(``affsite refresh``) did and when, so the dashboard can say when cron stopped running it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 from collections import Counter
 from collections.abc import Iterable
@@ -27,6 +29,11 @@ ERRORS_KEY = "log:errors"
 NOT_PROMOTABLE_KEY = "log:not_promotable"
 MAX_ERRORS = 10
 MAX_NOT_PROMOTABLE = 50
+LAST_REFRESH_KEY = "log:last_refresh"
+# A scheduled refresh runs every 15 minutes (docs/deploy.md): two hours without one means the
+# cron job stopped, and products are only renewed when visitors find them expired.
+REFRESH_LATE_AFTER = 2 * 3600.0
+_REFRESH_COUNTS = ("due", "calls", "refreshed", "not_promotable", "failed")
 
 
 def _key(status: Status) -> str:
@@ -102,6 +109,32 @@ class EventLog:
                 MAX_NOT_PROMOTABLE,
             )
 
+    def refreshed(self, summary: dict[str, Any], at: float) -> None:
+        """Keep what a scheduled refresh did (``RefreshReport.to_json()``) and when."""
+        self._ctl.set(LAST_REFRESH_KEY, {**summary, "at": at})
+
+    def last_refresh(self, now: float) -> dict[str, Any] | None:
+        """What the last scheduled refresh did: its counts, ``lists`` (due, renewed, failed),
+        ``stopped``, ``at``, ``ago`` (seconds before ``now``) and ``late``; None before the
+        first. Read back field by field: the page shows only numbers and a reason word."""
+        raw = self._ctl.get(LAST_REFRESH_KEY)
+        if not isinstance(raw, dict):
+            return None
+        at = raw.get("at")
+        if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
+            return None
+        lists = raw.get("lists")
+        lists = lists if isinstance(lists, dict) else {}
+        stopped = raw.get("stopped")
+        return {
+            **{name: _count(raw.get(name)) for name in _REFRESH_COUNTS},
+            "lists": {name: _count(lists.get(name)) for name in ("due", "renewed", "failed")},
+            "stopped": stopped if isinstance(stopped, str) and stopped.isidentifier() else None,
+            "at": float(at),
+            "ago": max(0.0, now - at),
+            "late": now - at > REFRESH_LATE_AFTER,
+        }
+
     def recent(self, key: str) -> list[dict[str, Any]]:
         value = self._ctl.get(key)
         if not isinstance(value, list):
@@ -136,6 +169,7 @@ class CatalogStats:
     stopped_promotable: list[dict[str, Any]]
     new_products_used: int = 0  # calls granted today to products only public requests asked for
     new_products_limit: int = 0
+    last_refresh: dict[str, Any] | None = None  # ``EventLog.last_refresh``; None: never ran
 
     @property
     def answers(self) -> int:
@@ -178,4 +212,9 @@ class CatalogStats:
             },
             "recent_errors": self.recent_errors,
             "stopped_promotable": self.stopped_promotable,
+            "last_refresh": self.last_refresh,
         }
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0

@@ -83,6 +83,7 @@ def stats_lines(stats: CatalogStats) -> list[str]:
         f"Breaker:     {stats.breaker.state}"
         + (f" until {when(stats.breaker.open_until)}" if stats.breaker.open_until else ""),
         f"Ban:         {'until ' + when(stats.ban_until) if stats.ban_until else 'none'}",
+        f"Refresh:     {_last_refresh(stats.last_refresh)}",
     ]
     if stats.recent_errors:
         lines.append("Recent gateway errors:")
@@ -95,6 +96,16 @@ def stats_lines(stats: CatalogStats) -> list[str]:
         for item in stats.stopped_promotable:
             lines.append(f"  {item.get('id')}  {item.get('title') or ''}".rstrip())
     return lines
+
+
+def _last_refresh(run: dict[str, Any] | None) -> str:
+    if run is None:
+        return "never run (run affsite refresh from cron every 15 minutes)"
+    text = (
+        f"{when(run['at'])} ({duration(run['ago'])} ago), {run['calls']} call(s), "
+        f"{run['refreshed']} product(s) and {run['lists']['renewed']} list(s) renewed"
+    )
+    return text + ("; LATE: check the cron job" if run["late"] else "")
 
 
 @cache_group.command("stats")

@@ -162,3 +162,65 @@ def test_stats_as_json_name_every_status(catalog: Catalog, promotable: list[str]
     assert data["answers"] == {"HIT": 0, "NEGATIVE": 0, "MISS": 2, "STALE": 0, "FALLBACK": 0}
     assert (data["hit_ratio"], data["entries"], data["indexed_products"]) == (0.0, 2, 2)
     assert data["new_products"] == {"used": 0, "limit": 500}
+
+
+# --- the last scheduled refresh ------------------------------------------------------------
+
+
+def test_the_dashboard_says_when_the_scheduled_refresh_last_ran_and_when_it_is_late(
+    web_app: Flask, catalog: Catalog, clock: FakeClock, promotable: list[str]
+) -> None:
+    def tile() -> str:  # signed in afresh: the clock moves past a session's lifetime here
+        page = log_in(web_app).get("/admin/").get_data(as_text=True)
+        start = page.index('id="scheduled-refresh"')
+        return page[start : page.index("</section>", start)]
+
+    assert "Never run" in tile()
+    assert catalog.stats().to_json()["last_refresh"] is None
+
+    catalog.products(promotable[:20], purpose=Purpose.PAGE)
+    clock.advance(0.95 * 86_400)  # the 20 products are close to expiry
+    catalog.refresh(budget=3)
+    clock.advance(600)
+    shown = tile()
+    assert "10 min ago" in shown and "1 gateway call(s): 20 product(s)" in shown
+    assert "Late" not in shown
+    last = catalog.stats().to_json()["last_refresh"]
+    assert (last["calls"], last["refreshed"] + last["not_promotable"]) == (1, 20)
+    assert (last["ago"], last["late"]) == (600, False)
+
+    clock.advance(2 * 3600)  # cron stopped running it
+    shown = tile()
+    assert "Late" in shown and "check that the cron job still runs" in shown
+    last = catalog.stats().last_refresh
+    assert last is not None and last["late"]
+
+
+def test_a_damaged_refresh_record_shows_only_numbers_and_a_reason_word(clock: FakeClock) -> None:
+    store = MemoryStore("ctl")
+    events = EventLog(store)
+    assert events.last_refresh(clock()) is None
+    store.set("log:last_refresh", {"at": "yesterday"})
+    assert events.last_refresh(clock()) is None
+    store.set(
+        "log:last_refresh",
+        {
+            "at": clock() - 60,
+            "calls": "<script>",
+            "refreshed": -3,
+            "lists": ["x"],
+            "stopped": "<b>quota</b>",
+        },
+    )
+    assert events.last_refresh(clock()) == {
+        "due": 0,
+        "calls": 0,
+        "refreshed": 0,
+        "not_promotable": 0,
+        "failed": 0,
+        "lists": {"due": 0, "renewed": 0, "failed": 0},
+        "stopped": None,
+        "at": clock() - 60,
+        "ago": 60.0,
+        "late": False,
+    }

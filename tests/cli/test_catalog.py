@@ -85,3 +85,17 @@ def test_refresh_renews_the_lists_on_the_sites_pages(
     clock.advance(0.95 * 21_600)
     text = run("refresh", "--budget", "3").stdout
     assert "Renewed 1 of 1 list(s) due." in text
+
+
+def test_cache_stats_say_when_the_scheduled_refresh_last_ran(
+    run: Run, clock: FakeClock, promotable: list[str]
+) -> None:
+    assert "Refresh:     never run" in run("cache", "stats").stdout
+    run("products", *promotable[:20])
+    clock.advance(0.95 * 86_400)
+    run("refresh", "--budget", "2")
+    clock.advance(3 * 3600)
+    text = run("cache", "stats").stdout
+    assert "(3 h 0 min ago), 1 call(s), " in text and "LATE: check the cron job" in text
+    last = json.loads(run("cache", "stats", "--json").stdout)["last_refresh"]
+    assert (last["calls"], last["late"]) == (1, True)
