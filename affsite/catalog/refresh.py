@@ -214,8 +214,8 @@ class Renewals:
             report.calls += 1
             if answer.status is Status.FALLBACK:
                 report.lists_failed += 1
-                report.stopped = answer.reason
-                if answer.reason in STOPPING:
+                if answer.reason in STOPPING:  # every further call would be refused too
+                    report.stopped = answer.reason
                     return
             else:
                 report.lists_renewed += 1

@@ -6,8 +6,11 @@ The gateway is the counting sandbox; time is the injected FakeClock.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from affsite.aliexpress import HotProductQuery, ProductQuery
+import pytest
+
+from affsite.aliexpress import AliExpressClient, HotProductQuery, ProductQuery
 from affsite.aliexpress.sandbox import Sandbox
 from affsite.catalog import Catalog, Purpose, Reason, Status
 from affsite.catalog.background import ThreadRefresher
@@ -371,3 +374,32 @@ def test_refresh_of_the_lists_stops_at_the_first_limit_that_refuses_every_call(
     assert (report.lists_due, report.lists_failed, report.lists_renewed) == (3, 1, 0)
     assert searches(sandbox) == 3, "no call once the quota is spent"
     assert report.to_json()["lists"] == {"due": 3, "renewed": 0, "failed": 1}
+
+
+def test_a_list_that_fails_for_itself_is_counted_and_the_run_goes_on(
+    catalog: Catalog,
+    sandbox: Sandbox,
+    settings: SettingsBox,
+    clock: FakeClock,
+    promotable: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    catalog.list_answers([USB], purpose=Purpose.PAGE)
+    clock.advance(60)
+    catalog.list_answers([ProductQuery(keywords="mug")], purpose=Purpose.PAGE)
+    catalog.products(promotable[:20], purpose=Purpose.PAGE)
+    clock.advance(0.95 * DAY)  # both lists and the 20 products are due
+
+    search = AliExpressClient.search
+
+    def broken_for_usb(client: AliExpressClient, query: ProductQuery) -> Any:
+        if query.keywords == "usb":
+            raise RuntimeError("an answer this version cannot read")
+        return search(client, query)
+
+    monkeypatch.setattr(AliExpressClient, "search", broken_for_usb)
+    report = catalog.refresh(budget=5)
+    assert (report.lists_due, report.lists_failed, report.lists_renewed) == (2, 1, 1)
+    assert report.stopped is None, "one list's own trouble does not stop the run"
+    assert report.refreshed > 0, "the products were renewed after the lists"
+    assert not set(catalog.due_for_refresh()) & set(promotable[:20])
