@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from affsite.cache.control import ControlStore
 from affsite.cache.disk import RECOVERY_INTERVAL, DiskStore, StoreSite, quarantine
 from affsite.cache.health import CacheHealth, StoreMode, describe_error
+from affsite.cache.journal import START, Journal, MemoryJournal, position_key
 from affsite.cache.memory import MemoryStore, NullStore
 from affsite.cache.opening import (
     CacheStores,
@@ -31,6 +32,7 @@ from affsite.cache.protocol import Store, StoreError, Tx
 from affsite.cache.value_format import JsonDisk
 
 if TYPE_CHECKING:
+    from affsite.cache.redis_journal import RedisJournal
     from affsite.cache.redis_link import RedisLink, RedisUnavailable, check_url
     from affsite.cache.redis_store import RedisStore
     from affsite.cache.redis_version import SharedVersion
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 # Loaded when first asked for: the Redis client costs every worker memory, and a site on one
 # machine never uses it.
 _REDIS_NAMES = {
+    "RedisJournal": "affsite.cache.redis_journal",
     "RedisLink": "affsite.cache.redis_link",
     "RedisUnavailable": "affsite.cache.redis_link",
     "check_url": "affsite.cache.redis_link",
@@ -57,13 +60,17 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "RECOVERY_INTERVAL",
+    "START",
     "CacheHealth",
     "CacheStores",
     "ControlStore",
     "DiskStore",
+    "Journal",
     "JsonDisk",
+    "MemoryJournal",
     "MemoryStore",
     "NullStore",
+    "RedisJournal",
     "RedisLink",
     "RedisStore",
     "RedisUnavailable",
@@ -79,5 +86,6 @@ __all__ = [
     "open_data_cache",
     "open_redis_stores",
     "open_stores",
+    "position_key",
     "quarantine",
 ]

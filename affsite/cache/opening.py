@@ -30,6 +30,7 @@ import diskcache
 from affsite.cache.control import ControlStore
 from affsite.cache.disk import DiskStore, Opener, StoreSite
 from affsite.cache.health import CacheHealth, StoreMode, describe_error
+from affsite.cache.journal import Journal
 from affsite.cache.memory import NullStore
 from affsite.cache.protocol import Store
 from affsite.cache.value_format import JsonDisk
@@ -107,6 +108,10 @@ class CacheStores:
     # In Redis: the entries' version every machine sees (on disk it is a file in ``directory``).
     version: SharedVersion | None = None
     link: RedisLink | None = None
+    # In Redis: this machine's own folder (for what each machine keeps itself, kept in step
+    # with the other machines through ``journal``).
+    local_directory: Path | None = None
+    journal: Journal | None = None
 
     def check_limits(self) -> str | None:
         """Why gateway calls are stopped right now (None: they are not).
@@ -141,7 +146,13 @@ def open_stores(
     ``clock`` (monotonic seconds) paces recovery attempts.
     """
     if redis_url:
-        return open_redis_stores(redis_url, prefix=redis_prefix, clock=clock)
+        stores = open_redis_stores(redis_url, prefix=redis_prefix, clock=clock)
+        try:
+            ensure_private_dir(directory)
+            stores.local_directory = directory
+        except OSError as error:  # what each machine keeps itself then stays in Redis
+            log.warning("cache folder %s cannot be used: %s", directory, error)
+        return stores
     health = CacheHealth(backend=StoreMode.DISK, backend_detail=str(directory))
     try:
         ensure_private_dir(directory)
@@ -180,6 +191,7 @@ def open_redis_stores(
     """
     # The Redis client is loaded only here: a site on one machine never pays for it (it
     # brings asyncio with it, about 8 MB in every worker).
+    from affsite.cache.redis_journal import RedisJournal
     from affsite.cache.redis_link import RedisLink, connect, server_facts
     from affsite.cache.redis_store import REMEMBERED_VALUES, RedisStore
     from affsite.cache.redis_version import SharedVersion
@@ -202,4 +214,7 @@ def open_redis_stores(
         log.error(message)
         health.warning = message
     version = SharedVersion(link, f"{prefix}:entries-version", clock=clock)
-    return CacheStores(data=data, ctl=ctl, health=health, version=version, link=link)
+    journal = RedisJournal(link, f"{prefix}:journal")
+    return CacheStores(
+        data=data, ctl=ctl, health=health, version=version, link=link, journal=journal
+    )

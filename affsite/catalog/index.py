@@ -11,6 +11,8 @@ implementation for the stores the catalog was given:
 
 * a cache folder: ``index_sqlite.SqliteIndex``, an indexed SQLite table beside the caches,
   shared by every worker, whose costs do not grow with the number of products;
+* Redis and this machine's folder: the same, one per machine, each following the other
+  machines' writes through the site's journal (``index_journal``);
 * no folder (``MemoryStore`` in tests, a store of another kind): ``index_store.StoreIndex``,
   one JSON document per namespace in the control store, fine for a few thousand products.
 
@@ -123,17 +125,21 @@ def open_product_index(
     on_flush: FlushListener | None = None,
 ) -> ProductIndex:
     """The product index for ``stores``: in ``<cache folder>/index/`` when they have a
-    folder (moving in what an earlier version kept in the control store), else in the
-    control store. Never raises: a folder that cannot be used shows when the index is."""
-    if stores.directory is None:
+    folder, or this machine's folder beside Redis (following the other machines' writes
+    through the journal); else in the control store. What an earlier version kept in the
+    control store is moved in. Never raises: a folder that cannot be used shows when the
+    index is."""
+    folder = stores.directory or stores.local_directory
+    if folder is None:
         return StoreIndex(
             stores.ctl, clock, flush_interval=flush_interval, max_ids=max_ids, on_flush=on_flush
         )
     return SqliteIndex(
-        stores.directory / INDEX_FOLDER,
+        folder / INDEX_FOLDER,
         clock,
         flush_interval=flush_interval,
         max_ids=max_ids,
         on_flush=on_flush,
         legacy=stores.ctl,
+        journal=stores.journal if stores.directory is None else None,
     )

@@ -13,6 +13,9 @@ sooner than they are); no page fails for it.
 
 Rows of the JSON index kept in the control store by earlier versions (``index:<ns>``) are
 moved in the first time a process uses their namespace, then deleted from the store.
+
+With the shared state in Redis each machine keeps this index in its own folder and follows
+the others' writes through the site's journal (``index_journal``).
 """
 
 from __future__ import annotations
@@ -21,12 +24,21 @@ import logging
 import sqlite3
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from affsite.cache import Store
+from affsite.cache import Journal, Store
 from affsite.catalog.entries import Entry
 from affsite.catalog.index_buffer import BufferedIndex, FlushListener
 from affsite.catalog.index_db import BUSY_TIMEOUT, IndexDatabase, IndexUnavailable
+from affsite.catalog.index_journal import (
+    MAX_RECORDS,
+    apply_records,
+    cleared_record,
+    fetched_record,
+    follower_state,
+    start_following,
+    views_record,
+)
 from affsite.catalog.index_queries import (
     TopUp,
     all_rows,
@@ -78,12 +90,16 @@ class SqliteIndex(BufferedIndex):
         on_flush: FlushListener | None = None,
         legacy: Store | None = None,
         busy_timeout: float = BUSY_TIMEOUT,
+        journal: Journal | None = None,
     ) -> None:
-        """``legacy``: the store an earlier version kept its JSON index in."""
+        """``legacy``: the store an earlier version kept its JSON index in; ``journal``: the
+        one other machines of the site write theirs to (see ``index_journal``)."""
         super().__init__(clock, flush_interval=flush_interval, max_ids=max_ids, on_flush=on_flush)
         self._db = IndexDatabase(folder, busy_timeout=busy_timeout)
         self._legacy = legacy
         self._ready: set[str] = set()
+        self._journal = journal
+        self._followed_at = float("-inf")
 
     @property
     def path(self) -> Path:
@@ -141,30 +157,85 @@ class SqliteIndex(BufferedIndex):
     ) -> bool:
         """Apply ``change`` to the namespace in one write, then keep it within bounds."""
         self._prepare(ns)
+        return self._write(lambda connection: self._change(connection, ns, change))
+
+    def _change(
+        self,
+        connection: sqlite3.Connection,
+        ns: str,
+        change: Callable[[sqlite3.Connection, Space, float], None],
+    ) -> None:
+        """Apply ``change`` to the namespace within the caller's write."""
         now = self._clock()
-
-        def write(connection: sqlite3.Connection) -> None:
-            space = ensure_space(connection, ns, now)
-            change(connection, space, now)
-            space.written_at = now
-            evict(connection, space, self.max_ids)
-            save_space(connection, space)
-            expire_spaces(connection, ns, now - KEEP_INDEX_SECONDS)
-
-        return self._write(write)
+        space = ensure_space(connection, ns, now)
+        change(connection, space, now)
+        space.written_at = now
+        evict(connection, space, self.max_ids)
+        save_space(connection, space)
+        expire_spaces(connection, ns, now - KEEP_INDEX_SECONDS)
 
     def _write_views(self, ns: str, batch: ViewBatch) -> bool:
-        return self._written_space(
+        written = self._written_space(
             ns, lambda connection, space, now: record_views(connection, space, batch, now)
         )
+        if written:
+            self._publish(lambda origin: views_record(origin, ns, batch))
+        return written
 
     def fetched(self, ns: str, entries: Mapping[str, Entry]) -> None:
         """Record entries just stored by a gateway call (their view counts start again).
         When that cannot be written, the ids look due sooner than they are: harmless."""
-        if entries:
-            self._written_space(
-                ns, lambda connection, space, now: record_fetched(connection, space, entries, now)
-            )
+        if entries and self._written_space(
+            ns, lambda connection, space, now: record_fetched(connection, space, entries, now)
+        ):
+            self._publish(lambda origin: fetched_record(origin, ns, entries))
+
+    # following the other machines ---------------------------------------------------------
+
+    def _follow(self) -> str | None:
+        """This machine's origin in the journal, following it from its newest record the
+        first time; None without a journal, or while neither can be read. Read each time
+        (one row): a file rebuilt after damage follows again under a new origin."""
+        if self._journal is None:
+            return None
+        state = self._read(follower_state, None)
+        if state is None:
+            newest = self._journal.last_position()
+            if newest is None:
+                return None
+            try:
+                state = self._db.write(lambda connection: start_following(connection, newest))
+            except IndexUnavailable as error:
+                log.warning("product index %s cannot follow the journal: %s", self.path, error)
+                return None
+        return state[0]
+
+    def _publish(self, record_for: Callable[[str], dict[str, Any]]) -> None:
+        origin = self._follow()
+        if origin is not None and self._journal is not None:
+            self._journal.append(record_for(origin))
+
+    def flush(self, *, force: bool = False) -> None:
+        """Write the buffered views; then, at most every ``flush_interval`` unless ``force``,
+        apply what the other machines wrote since (with a journal)."""
+        super().flush(force=force)
+        if self._journal is None:
+            return
+        now = self._clock()
+        if not force and 0 <= now - self._followed_at < self.flush_interval:
+            return
+        self._followed_at = now
+        if self._follow() is None:
+            return
+        state = self._read(follower_state, None)
+        if state is None:
+            return
+        records = self._journal.read_after(state[1], MAX_RECORDS)
+        if not records:
+            return
+        for ns in {r.get("ns") for _, r in records if isinstance(r.get("ns"), str)}:
+            self._prepare(str(ns))
+        self._write(lambda connection: apply_records(connection, records, self._change))
 
     def clear(self, ns: str) -> None:
         self._forget(ns)
@@ -174,7 +245,8 @@ class SqliteIndex(BufferedIndex):
             connection.execute("DELETE FROM products WHERE ns = ?", (ns,))
             save_space(connection, Space(ns, written_at=now, migrated=True))
 
-        self._write(write)
+        if self._write(write):
+            self._publish(lambda origin: cleared_record(origin, ns))
         if self._legacy is not None:
             self._legacy.delete(index_key(ns))
 
