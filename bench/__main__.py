@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
 # Sections in reading order: what a visitor waits for first, then what a site owner pays.
-ORDER = ("resolve", "catalog", "shortcodes", "embeds", "nginx", "cold", "memory")
+ORDER = ("resolve", "catalog", "redis_index", "shortcodes", "embeds", "nginx", "cold", "memory")
 HEARTBEAT_SECONDS = 30.0
 PYTHON = ".venv/bin/python"
 
@@ -197,11 +197,11 @@ def header(machine: Machine, when: str, argv: list[str], names: list[str]) -> li
         "",
         f"Written {when} by `{invocation}`; each section says when it ran.",
         "",
-        "Reproduce everything (`wrk` and `nginx-light` are Debian packages; without wrk a "
-        "Python load generator stands in, and its ratios read closer to 1):",
+        "Reproduce everything (`wrk`, `nginx-light` and `redis-server` are Debian packages; "
+        "without wrk a Python load generator stands in, and its ratios read closer to 1):",
         "",
         "```sh",
-        "apt-get install -y wrk nginx-light",
+        "apt-get install -y wrk nginx-light redis-server",
         f"{PYTHON} -m bench            # every section, then this file",
         f"{PYTHON} -m bench --quick    # a smoke run of every script (figures not to quote)",
         "```",
