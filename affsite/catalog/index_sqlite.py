@@ -192,10 +192,11 @@ class SqliteIndex(BufferedIndex):
 
     # following the other machines ---------------------------------------------------------
 
-    def _follow(self) -> str | None:
-        """This machine's origin in the journal, following it from its newest record the
-        first time; None without a journal, or while neither can be read. Read each time
-        (one row): a file rebuilt after damage follows again under a new origin."""
+    def _follow(self) -> tuple[str, str] | None:
+        """This machine's ``(origin, position)`` in the journal, following it from its
+        newest record the first time; None without a journal, or while neither can be read.
+        Read each time (one row): a file rebuilt after damage follows again under a new
+        origin."""
         if self._journal is None:
             return None
         state = self._read(follower_state, None)
@@ -208,12 +209,12 @@ class SqliteIndex(BufferedIndex):
             except IndexUnavailable as error:
                 log.warning("product index %s cannot follow the journal: %s", self.path, error)
                 return None
-        return state[0]
+        return state
 
     def _publish(self, record_for: Callable[[str], dict[str, Any]]) -> None:
-        origin = self._follow()
-        if origin is not None and self._journal is not None:
-            self._journal.append(record_for(origin))
+        state = self._follow()
+        if state is not None and self._journal is not None:
+            self._journal.append(record_for(state[0]))
 
     def flush(self, *, force: bool = False) -> None:
         """Write the buffered views; then, at most every ``flush_interval`` unless ``force``,
@@ -225,9 +226,7 @@ class SqliteIndex(BufferedIndex):
         if not force and 0 <= now - self._followed_at < self.flush_interval:
             return
         self._followed_at = now
-        if self._follow() is None:
-            return
-        state = self._read(follower_state, None)
+        state = self._follow()
         if state is None:
             return
         records = self._journal.read_after(state[1], MAX_RECORDS)
